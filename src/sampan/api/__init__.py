@@ -1,0 +1,1 @@
+"""The HTTP application: mounts every domain's routes, authentication and error mapping."""

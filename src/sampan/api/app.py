@@ -1,0 +1,169 @@
+"""Build the FastAPI application around a runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from pydantic import BaseModel
+
+from sampan import __version__
+from sampan.access import service as access
+from sampan.access.api import router as keys_router
+from sampan.collect import service as collect
+from sampan.collect.api import CollectRuntime, sources_router, tracking_router
+from sampan.collect.schemas import SourceInfo
+from sampan.core.clock import Clock, system_clock
+from sampan.core.errors import Conflict, InvalidInput, NotFound, SampanError, Unauthorized
+from sampan.profiles import service as profiles
+from sampan.profiles.api import router as profiles_router
+from sampan.runtime import Runtime
+from sampan.worker import ProfilePipeline
+
+_bearer = HTTPBearer(auto_error=False, description="A management API key (sk_...)")
+_STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Unauthorized: 401}
+
+
+class PipelineReport(BaseModel):
+    """Backlog of the event pipeline and the recent accept-to-profile delay."""
+
+    processed_seq: int
+    head_seq: int
+    backlog: int
+    lag_ms_p50: float | None
+    lag_ms_p99: float | None
+    lag_samples: int
+
+
+def require_api_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Refuse a management request without a valid, unrevoked API key."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <api key>'")
+    db = request.app.state.db
+    with db.reading() as session:
+        access.authenticate_api_key(session, api_key=credentials.credentials)
+
+
+def create_app(
+    runtime: Runtime, *, run_worker: bool = True, clock: Clock = system_clock
+) -> FastAPI:
+    """Return the Sampan HTTP app; it starts the ingest writer and, optionally, the worker."""
+    pipeline = ProfilePipeline(runtime)
+    writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
+
+    def authenticate(write_key: str) -> SourceInfo:
+        with runtime.db.reading() as session:
+            return collect.authenticate_write_key(session, write_key=write_key)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        writer.start()
+        if run_worker:
+            pipeline.start()
+        try:
+            yield
+        finally:
+            writer.stop()
+            pipeline.stop()
+
+    app = FastAPI(
+        title="Sampan",
+        version=__version__,
+        description="Omnichannel customer platform: Segment-compatible collection under /v1, "
+        "management API under /api (Bearer API key).",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.db = runtime.db
+    app.state.identity_rules = runtime.rules
+    app.state.currency = runtime.settings.default_currency
+    app.state.collect = CollectRuntime(
+        writer=writer, keys=collect.SourceKeyCache(authenticate), clock=clock
+    )
+    app.state.pipeline = pipeline
+
+    @app.exception_handler(SampanError)
+    async def domain_error(_: Request, exc: SampanError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
+
+    secured = [Depends(require_api_key)]
+    app.include_router(tracking_router)
+    app.include_router(sources_router, dependencies=secured)
+    app.include_router(keys_router, dependencies=secured)
+    app.include_router(profiles_router, dependencies=secured)
+    _add_operations_routes(app, runtime, pipeline, secured)
+    return app
+
+
+def _add_operations_routes(
+    app: FastAPI, runtime: Runtime, pipeline: ProfilePipeline, secured: list[Any]
+) -> None:
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get(
+        "/api/pipeline",
+        tags=["operations"],
+        response_model=PipelineReport,
+        dependencies=secured,
+        summary="Pipeline backlog and delay",
+    )
+    def pipeline_report() -> PipelineReport:
+        with runtime.db.reading() as session:
+            status = profiles.pipeline_status(session)
+        lags = pipeline.lag_percentiles()
+        return PipelineReport(
+            **status.model_dump(),
+            lag_ms_p50=lags["p50"],
+            lag_ms_p99=lags["p99"],
+            lag_samples=int(lags["samples"] or 0),
+        )
+
+    registry = CollectorRegistry()
+    registry.register(_PipelineCollector(runtime, pipeline))
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse, summary="Metrics")
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(registry).decode())
+
+
+class _PipelineCollector:
+    def __init__(self, runtime: Runtime, pipeline: ProfilePipeline) -> None:
+        self._runtime = runtime
+        self._pipeline = pipeline
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        with self._runtime.db.reading() as session:
+            status = profiles.pipeline_status(session)
+        lags = self._pipeline.lag_percentiles()
+        families = [
+            GaugeMetricFamily(
+                "sampan_events_logged", "Newest event sequence number", value=status.head_seq
+            ),
+            GaugeMetricFamily(
+                "sampan_pipeline_backlog", "Events not yet in profiles", value=status.backlog
+            ),
+        ]
+        lag = GaugeMetricFamily(
+            "sampan_pipeline_lag_ms", "Accept-to-profile delay", labels=["quantile"]
+        )
+        for quantile, key in (("0.5", "p50"), ("0.99", "p99")):
+            value = lags[key]
+            if value is not None:
+                lag.add_metric([quantile], value)
+        families.append(lag)
+        return families

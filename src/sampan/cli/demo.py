@@ -1,0 +1,106 @@
+"""``sampan demo``: serve, load the demo brand through the public API, print where to look."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+
+from sampan.access import service as access
+from sampan.api.app import create_app
+from sampan.cli.workspace import initialise
+from sampan.collect import service as collect
+from sampan.demo.loader import load_demo
+from sampan.profiles import service as profiles
+from sampan.runtime import Runtime
+
+DEMO_SOURCES = {
+    "web": "Demo web shop",
+    "app": "Demo mobile app",
+    "pos": "Demo branches POS",
+    "line": "Demo LINE OA",
+}
+
+
+def run_demo(
+    runtime: Runtime,
+    *,
+    seed: int,
+    customers: int,
+    host: str,
+    port: int,
+    serve: bool,
+    console: Console,
+) -> None:
+    """Start the server, load the demo data once per workspace, then keep serving."""
+    initialise(runtime)
+    with runtime.db.transaction() as session:
+        existing = {s.name for s in collect.list_sources(session)}
+        already_loaded = set(DEMO_SOURCES.values()) <= existing
+        keys = {}
+        if not already_loaded:
+            for kind, name in DEMO_SOURCES.items():
+                keys[kind] = collect.create_source(session, name=name, kind=kind).write_key
+        api_key = access.issue_api_key(session, name="demo").api_key
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(runtime),
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+        )
+    )
+    base_url = f"http://{host}:{port}"
+    end = datetime.now(ZoneInfo(runtime.settings.timezone)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    ) + timedelta(days=1)
+
+    def load() -> None:
+        while not server.started:
+            time.sleep(0.05)
+        if already_loaded:
+            console.print("Demo data already loaded in this workspace; serving it.")
+        else:
+            summary = load_demo(
+                base_url=base_url, write_keys=keys, seed=seed, customers=customers, end=end
+            )
+            console.print(
+                f"Sent {summary.events:,} events for {summary.customers:,} customers "
+                f"({summary.orders:,} orders)."
+            )
+            _wait_for_pipeline(runtime, console)
+        console.print(
+            Panel.fit(
+                f"API          {base_url}/api\n"
+                f"API docs     {base_url}/api/docs\n"
+                f"Tracking     {base_url}/v1/batch\n"
+                f"API key      {api_key}\n"
+                f"Try          curl -H 'Authorization: Bearer {api_key}' "
+                f"'{base_url}/api/profiles?q=สม'",
+                title="Sampan demo is ready",
+            )
+        )
+        if not serve:
+            server.should_exit = True
+
+    loader = threading.Thread(target=load, name="sampan-demo-loader", daemon=True)
+    loader.start()
+    server.run()
+    loader.join(timeout=1)
+
+
+def _wait_for_pipeline(runtime: Runtime, console: Console) -> None:
+    with console.status("Resolving identities and building profiles..."):
+        while True:
+            with runtime.db.reading() as session:
+                status = profiles.pipeline_status(session)
+            if status.backlog == 0:
+                return
+            time.sleep(0.2)

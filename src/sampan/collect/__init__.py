@@ -1,0 +1,1 @@
+"""Collect: sources, write keys and the durable event log fed by the Segment-compatible API."""

@@ -1,0 +1,139 @@
+"""Collect's facade: sources and write keys, accepting messages, reading the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sampan.collect.ingest import IngestWriter, SourceKeyCache
+from sampan.collect.models import Event, Source
+from sampan.collect.schemas import CollectedEvent, IssuedSource, SourceInfo, SourceKind
+from sampan.collect.segment_spec import (
+    SOURCE_KINDS,
+    AcceptedMessage,
+    MessageRejected,
+    normalise_messages,
+)
+from sampan.core.clock import Clock, from_ms, system_clock
+from sampan.core.errors import InvalidInput, NotFound, Unauthorized
+from sampan.core.ids import new_id
+from sampan.core.secrets import hash_secret, new_secret
+
+__all__ = [
+    "AcceptedMessage",
+    "IngestWriter",
+    "MessageRejected",
+    "SourceKeyCache",
+    "authenticate_write_key",
+    "count_events",
+    "create_source",
+    "get_events",
+    "latest_seq",
+    "list_sources",
+    "normalise_messages",
+    "read_events_after",
+    "set_source_enabled",
+]
+
+
+def create_source(
+    session: Session, *, name: str, kind: SourceKind | str, clock: Clock = system_clock
+) -> IssuedSource:
+    """Create a source and return it with its write key, which is not stored."""
+    if kind not in SOURCE_KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
+    if not name.strip():
+        raise InvalidInput("a source needs a name")
+    write_key = new_secret("wk")
+    row = Source(
+        id=new_id("src"),
+        name=name.strip(),
+        kind=kind,
+        write_key_hash=hash_secret(write_key),
+        write_key_prefix=write_key[:10],
+        enabled=True,
+        created_at=clock(),
+    )
+    session.add(row)
+    session.flush()
+    return IssuedSource(**_info(row).model_dump(), write_key=write_key)
+
+
+def list_sources(session: Session) -> list[SourceInfo]:
+    """Return every source, oldest first."""
+    return [_info(row) for row in session.scalars(select(Source).order_by(Source.id))]
+
+
+def set_source_enabled(session: Session, *, source_id: str, enabled: bool) -> SourceInfo:
+    """Enable or disable a source; a disabled source's write key is refused."""
+    row = session.get(Source, source_id)
+    if row is None:
+        raise NotFound(f"source '{source_id}' does not exist")
+    row.enabled = enabled
+    return _info(row)
+
+
+def authenticate_write_key(session: Session, *, write_key: str) -> SourceInfo:
+    """Return the enabled source that owns ``write_key`` or raise Unauthorized."""
+    row = session.scalar(select(Source).where(Source.write_key_hash == hash_secret(write_key)))
+    if row is None:
+        raise Unauthorized("invalid write key")
+    if not row.enabled:
+        raise Unauthorized(f"source '{row.name}' is disabled")
+    return _info(row)
+
+
+def read_events_after(session: Session, *, after_seq: int, limit: int) -> list[CollectedEvent]:
+    """Return up to ``limit`` events of the log with ``seq`` above ``after_seq``, in order."""
+    rows = session.scalars(
+        select(Event).where(Event.seq > after_seq).order_by(Event.seq).limit(limit)
+    )
+    return [_event(row) for row in rows]
+
+
+def get_events(session: Session, *, seqs: Sequence[int]) -> list[CollectedEvent]:
+    """Return the events with these sequence numbers, in the order asked."""
+    if not seqs:
+        return []
+    rows = {row.seq: row for row in session.scalars(select(Event).where(Event.seq.in_(seqs)))}
+    return [_event(rows[seq]) for seq in seqs if seq in rows]
+
+
+def latest_seq(session: Session) -> int:
+    """Return the sequence number of the newest event, 0 for an empty log."""
+    return session.scalar(select(func.max(Event.seq))) or 0
+
+
+def count_events(session: Session) -> int:
+    """Return how many events the log holds."""
+    return session.scalar(select(func.count()).select_from(Event)) or 0
+
+
+def _info(row: Source) -> SourceInfo:
+    return SourceInfo(
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        enabled=row.enabled,
+        write_key_prefix=row.write_key_prefix,
+        created_at=row.created_at,
+    )
+
+
+def _event(row: Event) -> CollectedEvent:
+    return CollectedEvent(
+        seq=row.seq,
+        source_id=row.source_id,
+        message_id=row.message_id,
+        type=row.type,
+        name=row.name,
+        user_id=row.user_id,
+        anonymous_id=row.anonymous_id,
+        channel=row.channel,
+        timestamp=from_ms(row.timestamp_ms),
+        received_at=from_ms(row.received_ms),
+        message=orjson.loads(row.body),
+    )

@@ -1,0 +1,88 @@
+"""Engine and session factory for the embedded SQLite default and for PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its session factory; the unit of work opens sessions from it."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the backend is the embedded SQLite default."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Yield a session whose work is committed on success and rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Yield a session for reads only; on SQLite it does not take the write lock."""
+        with self.read_sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        self.read_sessions.kw["bind"].dispose()
+
+
+def _configure_sqlite(engine: Engine, synchronous: str, *, writer: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself so BEGIN IMMEDIATE is possible and
+        # pysqlite's implicit transactions do not fight with it.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    if not writer:
+        return
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction that starts as a reader can fail with SQLITE_BUSY when it
+        # upgrades; taking the write lock up front makes busy_timeout apply instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def connect(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Database:
+    """Create the engine for ``url``, creating the SQLite file's folder if needed."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        args: dict[str, Any] = {"check_same_thread": False}
+        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8, connect_args=args)
+        reader = create_engine(url, echo=echo, pool_size=8, max_overflow=8, connect_args=args)
+        _configure_sqlite(engine, sqlite_synchronous, writer=True)
+        _configure_sqlite(reader, sqlite_synchronous, writer=False)
+    else:
+        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        reader = engine
+    return Database(
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        read_sessions=sessionmaker(reader, expire_on_commit=False),
+    )

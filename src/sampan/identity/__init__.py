@@ -1,0 +1,1 @@
+"""Identity: identifier normalisation, resolution into profiles, merge history and un-merge."""

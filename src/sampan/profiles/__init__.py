@@ -1,0 +1,1 @@
+"""Profiles: the Customer 360 — traits, computed traits, notes and one timeline per person."""

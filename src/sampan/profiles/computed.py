@@ -1,0 +1,230 @@
+"""Fold events into a profile's traits and computed traits; merging two folds is exact.
+
+Every figure is a sum, a count, a minimum or a maximum, and traits keep the value of the
+latest event timestamp, so the result depends neither on arrival order nor on merges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sampan.core.clock import from_ms
+
+ORDER_EVENTS = frozenset({"Order Completed"})
+REFUND_EVENTS = frozenset({"Order Refunded"})
+VIEW_EVENTS = frozenset({"Product Viewed", "Product Added", "Product Clicked"})
+
+
+@dataclass
+class ProfileState:
+    """Everything a profile has learnt from its events."""
+
+    traits: dict[str, Any] = field(default_factory=dict)
+    # (event timestamp, event seq) of each trait's value: the seq breaks timestamp ties.
+    trait_at: dict[str, list[int]] = field(default_factory=dict)
+    first_seen_ms: int | None = None
+    last_seen_ms: int | None = None
+    event_count: int = 0
+    channels: dict[str, int] = field(default_factory=dict)
+    order_count: int = 0
+    spent_minor: dict[str, int] = field(default_factory=dict)
+    refunded_minor: dict[str, int] = field(default_factory=dict)
+    orders_by_currency: dict[str, int] = field(default_factory=dict)
+    last_order_ms: int | None = None
+    bought_categories: dict[str, int] = field(default_factory=dict)
+    viewed_categories: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the state as a JSON-ready dict."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProfileState:
+        """Rebuild a state stored with ``to_json``."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def apply_event(
+    state: ProfileState,
+    *,
+    message: Mapping[str, Any],
+    seq: int,
+    channel: str,
+    timestamp_ms: int,
+    default_currency: str,
+) -> None:
+    """Fold one event into the state."""
+    state.event_count += 1
+    state.first_seen_ms = _min(state.first_seen_ms, timestamp_ms)
+    state.last_seen_ms = _max(state.last_seen_ms, timestamp_ms)
+    state.channels[channel] = state.channels.get(channel, 0) + 1
+    msg_type = message.get("type")
+    if msg_type == "identify":
+        traits = message.get("traits")
+        if isinstance(traits, Mapping):
+            _set_traits(state, traits, [timestamp_ms, seq])
+        return
+    if msg_type != "track":
+        return
+    event = message.get("event")
+    props = message.get("properties")
+    props = props if isinstance(props, Mapping) else {}
+    if event in ORDER_EVENTS:
+        currency = _currency(props, default_currency)
+        state.order_count += 1
+        state.orders_by_currency[currency] = state.orders_by_currency.get(currency, 0) + 1
+        _add(state.spent_minor, currency, order_amount_minor(props))
+        state.last_order_ms = _max(state.last_order_ms, timestamp_ms)
+        for category, quantity in _categories(props):
+            _add(state.bought_categories, category, quantity)
+    elif event in REFUND_EVENTS:
+        _add(state.refunded_minor, _currency(props, default_currency), order_amount_minor(props))
+    elif event in VIEW_EVENTS:
+        viewed = props.get("category")
+        if isinstance(viewed, str) and viewed:
+            _add(state.viewed_categories, viewed, 1)
+
+
+def merge_states(survivor: ProfileState, merged: ProfileState) -> ProfileState:
+    """Return the state of a profile holding both profiles' events."""
+    result = ProfileState(
+        traits=dict(survivor.traits),
+        trait_at=dict(survivor.trait_at),
+        first_seen_ms=_min(survivor.first_seen_ms, merged.first_seen_ms),
+        last_seen_ms=_max(survivor.last_seen_ms, merged.last_seen_ms),
+        event_count=survivor.event_count + merged.event_count,
+        channels=_sum(survivor.channels, merged.channels),
+        order_count=survivor.order_count + merged.order_count,
+        spent_minor=_sum(survivor.spent_minor, merged.spent_minor),
+        refunded_minor=_sum(survivor.refunded_minor, merged.refunded_minor),
+        orders_by_currency=_sum(survivor.orders_by_currency, merged.orders_by_currency),
+        last_order_ms=_max(survivor.last_order_ms, merged.last_order_ms),
+        bought_categories=_sum(survivor.bought_categories, merged.bought_categories),
+        viewed_categories=_sum(survivor.viewed_categories, merged.viewed_categories),
+    )
+    for key, value in merged.traits.items():
+        if merged.trait_at[key] > result.trait_at.get(key, [-1, -1]):
+            result.traits[key] = value
+            result.trait_at[key] = merged.trait_at[key]
+    return result
+
+
+def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any]:
+    """Return the computed traits shown on the Customer 360."""
+    spent = state.spent_minor.get(default_currency, 0) - state.refunded_minor.get(
+        default_currency, 0
+    )
+    orders = state.orders_by_currency.get(default_currency, 0)
+    favourite = _top(state.bought_categories) or _top(state.viewed_categories)
+    other = {
+        cur: _major(amount - state.refunded_minor.get(cur, 0))
+        for cur, amount in state.spent_minor.items()
+        if cur != default_currency
+    }
+    return {
+        "first_seen": _iso(state.first_seen_ms),
+        "last_seen": _iso(state.last_seen_ms),
+        "event_count": state.event_count,
+        "channels": sorted(state.channels),
+        "preferred_channel": _top(state.channels),
+        "order_count": state.order_count,
+        "total_spent": _major(spent),
+        "average_order_value": _major(round(spent / orders)) if orders else 0.0,
+        "currency": default_currency,
+        "spent_other_currencies": other,
+        "last_order_at": _iso(state.last_order_ms),
+        "favourite_category": favourite,
+    }
+
+
+def order_amount_minor(props: Mapping[str, Any]) -> int:
+    """Return an order's amount in minor units (satang): total, else revenue, else products."""
+    for key in ("total", "revenue", "value"):
+        amount = _decimal(props.get(key))
+        if amount is not None:
+            return int((amount * 100).to_integral_value())
+    total = Decimal(0)
+    for product in _products(props):
+        price = _decimal(product.get("price")) or Decimal(0)
+        quantity = _decimal(product.get("quantity")) or Decimal(1)
+        total += price * quantity
+    return int((total * 100).to_integral_value())
+
+
+def _set_traits(state: ProfileState, traits: Mapping[str, Any], at: list[int]) -> None:
+    for key, value in traits.items():
+        # Latest by event timestamp wins, not latest to arrive.
+        if at > state.trait_at.get(key, [-1, -1]):
+            state.traits[key] = value
+            state.trait_at[key] = at
+
+
+def _categories(props: Mapping[str, Any]) -> list[tuple[str, int]]:
+    found = []
+    for product in _products(props):
+        category = product.get("category")
+        if isinstance(category, str) and category:
+            quantity = product.get("quantity")
+            found.append((category, quantity if isinstance(quantity, int) and quantity > 0 else 1))
+    return found
+
+
+def _products(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    products = props.get("products")
+    if not isinstance(products, list):
+        return []
+    return [p for p in products if isinstance(p, Mapping)]
+
+
+def _currency(props: Mapping[str, Any], default: str) -> str:
+    currency = props.get("currency")
+    return currency.upper() if isinstance(currency, str) and len(currency) == 3 else default
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _add(counter: dict[str, int], key: str, amount: int) -> None:
+    counter[key] = counter.get(key, 0) + amount
+
+
+def _sum(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    result = dict(a)
+    for key, value in b.items():
+        result[key] = result.get(key, 0) + value
+    return result
+
+
+def _top(counter: Mapping[str, int]) -> str | None:
+    if not counter:
+        return None
+    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _major(minor: int) -> float:
+    return minor / 100
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return from_ms(ms).isoformat().replace("+00:00", "Z")

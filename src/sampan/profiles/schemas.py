@@ -1,0 +1,114 @@
+"""Shapes of the Customer 360 API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from sampan.identity.schemas import DecisionOut, IdentifierOut, MergeOut
+
+
+class NoteOut(BaseModel):
+    """A staff note."""
+
+    id: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+class NoteCreate(BaseModel):
+    """Request to add a staff note."""
+
+    body: str = Field(min_length=1, max_length=10_000)
+    author: str = Field(default="staff", min_length=1, max_length=200)
+
+
+class AttributesUpdate(BaseModel):
+    """Custom attributes to set (a null value removes the attribute)."""
+
+    attributes: dict[str, Any] = Field(min_length=1)
+
+
+class UnmergeRequest(BaseModel):
+    """Which merge to undo; the newest when omitted."""
+
+    merge_id: int | None = None
+
+
+class ProfileSummary(BaseModel):
+    """A profile as listed in search results."""
+
+    id: str
+    display_name: str | None
+    traits: dict[str, Any]
+    computed: dict[str, Any]
+
+
+class Profile360(BaseModel):
+    """The Customer 360: identities, traits, computed traits, attributes, notes, history."""
+
+    id: str
+    display_name: str | None
+    identities: list[IdentifierOut]
+    traits: dict[str, Any]
+    custom_attributes: dict[str, Any]
+    computed: dict[str, Any]
+    notes: list[NoteOut]
+    merges: list[MergeOut]
+    unlinked_identifiers: list[DecisionOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TimelineItem(BaseModel):
+    """One event on a profile's timeline."""
+
+    seq: int
+    type: str
+    name: str | None
+    channel: str
+    timestamp: datetime
+    received_at: datetime
+    source_id: str
+    message: dict[str, Any]
+
+
+class TimelinePage(BaseModel):
+    """A page of the timeline, newest first; pass ``next_cursor`` as ``cursor`` for more."""
+
+    items: list[TimelineItem]
+    next_cursor: str | None
+
+
+class SearchPage(BaseModel):
+    """A page of search results."""
+
+    items: list[ProfileSummary]
+    total: int
+
+
+class PipelineProgress(BaseModel):
+    """What one pass of the event pipeline did."""
+
+    processed: int
+    last_seq: int
+    lags_ms: list[int]
+
+
+class PipelineStatus(BaseModel):
+    """How far behind the event log the profiles are."""
+
+    processed_seq: int
+    head_seq: int
+    backlog: int
+
+
+class UnmergeResult(BaseModel):
+    """The two profiles after an un-merge."""
+
+    survivor: Profile360
+    restored: Profile360
+    moved_events: int

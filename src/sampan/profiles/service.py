@@ -1,0 +1,444 @@
+"""Profiles' facade: keep Customer 360 current from the event log; read, search, annotate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from sampan.collect import service as collect
+from sampan.collect.schemas import CollectedEvent
+from sampan.core.clock import Clock, from_ms, system_clock, to_ms
+from sampan.core.errors import InvalidInput, NotFound
+from sampan.identity import service as identity
+from sampan.identity.service import IdentityRules
+from sampan.profiles.computed import ProfileState, apply_event, computed_traits, merge_states
+from sampan.profiles.models import Note, PipelineCursor, Profile, TimelineEntry
+from sampan.profiles.schemas import (
+    NoteOut,
+    PipelineProgress,
+    PipelineStatus,
+    Profile360,
+    ProfileSummary,
+    SearchPage,
+    TimelineItem,
+    TimelinePage,
+    UnmergeResult,
+)
+
+_CURSOR = "profiles"
+_NAME_TRAITS = ("name", "first_name", "last_name", "firstName", "lastName", "nickname")
+_SEARCH_TRAITS = (*_NAME_TRAITS, "email", "company")
+
+
+def process_new_events(
+    session: Session,
+    *,
+    rules: IdentityRules,
+    currency: str,
+    batch_size: int = 1000,
+    clock: Clock = system_clock,
+) -> PipelineProgress:
+    """Resolve and fold the next batch of logged events into profiles, exactly once.
+
+    The cursor advances in the same transaction as the profile changes, so a crash
+    replays the batch instead of losing or doubling it.
+    """
+    cursor = session.scalar(
+        select(PipelineCursor).where(PipelineCursor.name == _CURSOR).with_for_update()
+    )
+    if cursor is None:
+        cursor = PipelineCursor(name=_CURSOR, last_seq=0)
+        session.add(cursor)
+    events = collect.read_events_after(session, after_seq=cursor.last_seq, limit=batch_size)
+    if not events:
+        return PipelineProgress(processed=0, last_seq=cursor.last_seq, lags_ms=[])
+    resolution = identity.resolve_events(
+        session, events=[(e.seq, e.message) for e in events], rules=rules, clock=clock
+    )
+    now_ms = to_ms(clock())
+    touched = set(resolution.attribution.values())
+    for merge in resolution.merges:
+        touched |= {merge.survivor_id, merge.merged_id}
+    rows = _load_rows(session, touched)
+    for profile_id in resolution.created:
+        row = Profile(id=profile_id, state={}, custom={}, created_ms=now_ms, updated_ms=now_ms)
+        session.add(row)
+        rows[profile_id] = row
+    states = {pid: ProfileState.from_json(row.state) for pid, row in rows.items()}
+    for merge in resolution.merges:
+        _merge_rows(session, rows, states, merge.survivor_id, merge.merged_id)
+    timeline = []
+    for event in events:
+        owner = resolution.attribution.get(event.seq)
+        if owner is None:
+            continue
+        apply_event(
+            states[owner],
+            message=event.message,
+            seq=event.seq,
+            channel=event.channel,
+            timestamp_ms=to_ms(event.timestamp),
+            default_currency=currency,
+        )
+        timeline.append(_timeline_row(event, owner))
+    if timeline:
+        session.execute(insert(TimelineEntry), timeline)
+    for profile_id, row in rows.items():
+        if row.merged_into is None:
+            _store_state(row, states[profile_id], now_ms)
+    cursor.last_seq = events[-1].seq
+    return PipelineProgress(
+        processed=len(events),
+        last_seq=cursor.last_seq,
+        lags_ms=[max(0, now_ms - to_ms(e.received_at)) for e in events],
+    )
+
+
+def pipeline_status(session: Session) -> PipelineStatus:
+    """Return how far the profiles are behind the event log."""
+    cursor = session.get(PipelineCursor, _CURSOR)
+    processed = cursor.last_seq if cursor else 0
+    head = collect.latest_seq(session)
+    return PipelineStatus(processed_seq=processed, head_seq=head, backlog=head - processed)
+
+
+def get_profile(session: Session, *, profile_id: str, currency: str) -> Profile360:
+    """Return the Customer 360 of a profile; a merged-away id gives its survivor."""
+    row = _canonical_row(session, profile_id)
+    identities = identity.identifiers_of(session, profile_ids=[row.id])[row.id]
+    notes = session.scalars(select(Note).where(Note.profile_id == row.id).order_by(Note.id.desc()))
+    state = ProfileState.from_json(row.state)
+    return Profile360(
+        id=row.id,
+        display_name=row.display_name,
+        identities=identities,
+        traits=state.traits,
+        custom_attributes=row.custom,
+        computed=computed_traits(state, currency),
+        notes=[_note(n) for n in notes],
+        merges=identity.merge_history(session, profile_id=row.id),
+        unlinked_identifiers=identity.decisions_of(session, profile_id=row.id),
+        created_at=from_ms(row.created_ms),
+        updated_at=from_ms(row.updated_ms),
+    )
+
+
+def lookup_profile(
+    session: Session,
+    *,
+    identifiers: dict[str, str],
+    rules: IdentityRules,
+    currency: str,
+) -> Profile360:
+    """Return the one profile owning the given identifiers (``{"phone": "081-234-5678"}``)."""
+    if not identifiers:
+        raise InvalidInput(
+            f"give one identifier to look up, e.g. ?phone=0812345678; types: "
+            f"{', '.join(rules.priority)}"
+        )
+    normalised = [identity.normalise_identifier(t, v, rules) for t, v in identifiers.items()]
+    found = identity.find_profile_ids(session, identifiers=normalised)
+    if not found:
+        described = ", ".join(f"{i.type} '{i.value}'" for i in normalised)
+        raise NotFound(f"no profile has {described}")
+    if len(found) > 1:
+        raise InvalidInput("the identifiers belong to different profiles: " + ", ".join(found))
+    return get_profile(session, profile_id=found[0], currency=currency)
+
+
+def search_profiles(
+    session: Session,
+    *,
+    query: str,
+    rules: IdentityRules,
+    currency: str,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchPage:
+    """Find profiles by name (Thai or Latin), e-mail or phone written in any form."""
+    text = query.strip()
+    conditions = []
+    if text:
+        conditions.append(Profile.search_text.contains(text.lower(), autoescape=True))
+        matched: set[str] = set()
+        for id_type in ("phone", "email", "user_id", "line_user_id", "loyalty_id"):
+            try:
+                candidate = identity.normalise_identifier(id_type, text, rules)
+            except InvalidInput:
+                continue
+            matched |= set(identity.find_profile_ids(session, identifiers=[candidate]))
+        if matched:
+            conditions.append(Profile.id.in_(sorted(matched)))
+    where = and_(Profile.merged_into.is_(None), or_(*conditions) if conditions else true())
+    total = session.scalar(select(func.count()).select_from(Profile).where(where)) or 0
+    rows = session.scalars(
+        select(Profile)
+        .where(where)
+        .order_by(Profile.last_seen_ms.desc(), Profile.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return SearchPage(items=[_summary(row, currency) for row in rows], total=total)
+
+
+def timeline(
+    session: Session,
+    *,
+    profile_id: str,
+    limit: int = 50,
+    cursor: str | None = None,
+    channel: str | None = None,
+    event: str | None = None,
+) -> TimelinePage:
+    """Return the profile's events across channels, newest first."""
+    row = _canonical_row(session, profile_id)
+    query = select(TimelineEntry).where(TimelineEntry.profile_id == row.id)
+    if channel:
+        query = query.where(TimelineEntry.channel == channel)
+    if event:
+        query = query.where(TimelineEntry.name == event)
+    if cursor:
+        ts, seq = _parse_cursor(cursor)
+        query = query.where(
+            or_(
+                TimelineEntry.timestamp_ms < ts,
+                and_(TimelineEntry.timestamp_ms == ts, TimelineEntry.seq < seq),
+            )
+        )
+    entries = list(
+        session.scalars(
+            query.order_by(TimelineEntry.timestamp_ms.desc(), TimelineEntry.seq.desc()).limit(
+                limit + 1
+            )
+        )
+    )
+    page = entries[:limit]
+    events = collect.get_events(session, seqs=[e.seq for e in page])
+    next_cursor = (
+        f"{page[-1].timestamp_ms}:{page[-1].seq}" if len(entries) > limit and page else None
+    )
+    return TimelinePage(items=[_timeline_item(e) for e in events], next_cursor=next_cursor)
+
+
+def add_note(
+    session: Session, *, profile_id: str, body: str, author: str, clock: Clock = system_clock
+) -> NoteOut:
+    """Add a staff note to a profile."""
+    row = _canonical_row(session, profile_id)
+    note = Note(profile_id=row.id, author=author, body=body, created_at=clock())
+    session.add(note)
+    session.flush()
+    return _note(note)
+
+
+def set_attributes(
+    session: Session,
+    *,
+    profile_id: str,
+    attributes: dict[str, Any],
+    currency: str,
+    clock: Clock = system_clock,
+) -> Profile360:
+    """Set custom attributes (skin type, seating preference...); a null value removes one."""
+    row = _canonical_row(session, profile_id)
+    custom = dict(row.custom)
+    for key, value in attributes.items():
+        if not key.strip() or len(key) > 100:
+            raise InvalidInput(f"attribute name {key!r} must be 1-100 characters")
+        if value is None:
+            custom.pop(key, None)
+        else:
+            custom[key] = value
+    row.custom = custom
+    row.updated_ms = to_ms(clock())
+    session.flush()
+    return get_profile(session, profile_id=row.id, currency=currency)
+
+
+def unmerge_profile(
+    session: Session,
+    *,
+    profile_id: str,
+    merge_id: int | None,
+    rules: IdentityRules,
+    currency: str,
+    clock: Clock = system_clock,
+) -> UnmergeResult:
+    """Split a wrongly merged profile back out and re-attribute the events it brought."""
+    survivor = _canonical_row(session, profile_id)
+    split = identity.unmerge(session, profile_id=survivor.id, merge_id=merge_id, clock=clock)
+    restored = session.get(Profile, split.restored_id)
+    if restored is None:
+        raise NotFound(f"profile '{split.restored_id}' does not exist")
+    restored.merged_into = None
+    seqs = list(
+        session.scalars(select(TimelineEntry.seq).where(TimelineEntry.profile_id == survivor.id))
+    )
+    events = _events(session, seqs)
+    owners = identity.attribute_events(
+        session, events=[(e.seq, e.message) for e in events], rules=rules
+    )
+    moved = [e.seq for e in events if owners.get(e.seq) == restored.id]
+    for start in range(0, len(moved), 500):
+        session.execute(
+            update(TimelineEntry)
+            .where(TimelineEntry.seq.in_(moved[start : start + 500]))
+            .values(profile_id=restored.id)
+        )
+    now_ms = to_ms(clock())
+    moved_set = set(moved)
+    for row, own in (
+        (survivor, [e for e in events if e.seq not in moved_set]),
+        (restored, [e for e in events if e.seq in moved_set]),
+    ):
+        _store_state(row, _fold(own, currency), now_ms)
+    session.flush()
+    return UnmergeResult(
+        survivor=get_profile(session, profile_id=survivor.id, currency=currency),
+        restored=get_profile(session, profile_id=restored.id, currency=currency),
+        moved_events=len(moved),
+    )
+
+
+def _fold(events: Iterable[CollectedEvent], currency: str) -> ProfileState:
+    state = ProfileState()
+    for event in sorted(events, key=lambda e: (e.timestamp, e.seq)):
+        apply_event(
+            state,
+            message=event.message,
+            seq=event.seq,
+            channel=event.channel,
+            timestamp_ms=to_ms(event.timestamp),
+            default_currency=currency,
+        )
+    return state
+
+
+def _events(session: Session, seqs: Sequence[int]) -> list[CollectedEvent]:
+    events: list[CollectedEvent] = []
+    for start in range(0, len(seqs), 500):
+        events += collect.get_events(session, seqs=seqs[start : start + 500])
+    return events
+
+
+def _merge_rows(
+    session: Session,
+    rows: dict[str, Profile],
+    states: dict[str, ProfileState],
+    survivor_id: str,
+    merged_id: str,
+) -> None:
+    survivor, merged = rows[survivor_id], rows[merged_id]
+    states[survivor_id] = merge_states(states[survivor_id], states[merged_id])
+    states[merged_id] = ProfileState()
+    survivor.custom = {**merged.custom, **survivor.custom}
+    survivor.created_ms = min(survivor.created_ms, merged.created_ms)
+    merged.merged_into = survivor_id
+    merged.state = {}
+    merged.search_text = ""
+    session.flush()
+    session.execute(
+        update(TimelineEntry)
+        .where(TimelineEntry.profile_id == merged_id)
+        .values(profile_id=survivor_id)
+    )
+    session.execute(update(Note).where(Note.profile_id == merged_id).values(profile_id=survivor_id))
+    # Profiles merged into the one now merged away must point at the new survivor.
+    session.execute(
+        update(Profile).where(Profile.merged_into == merged_id).values(merged_into=survivor_id)
+    )
+
+
+def _store_state(row: Profile, state: ProfileState, now_ms: int) -> None:
+    row.state = state.to_json()
+    row.display_name = _display_name(state.traits)
+    row.search_text = _search_text(state.traits)
+    row.last_seen_ms = state.last_seen_ms
+    row.updated_ms = now_ms
+
+
+def _display_name(traits: dict[str, Any]) -> str | None:
+    """Return the name to show: ``name``, else first and last name joined."""
+    name = traits.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    first = traits.get("first_name") or traits.get("firstName") or ""
+    last = traits.get("last_name") or traits.get("lastName") or ""
+    joined = f"{first} {last}".strip() if isinstance(first, str) and isinstance(last, str) else ""
+    return joined or None
+
+
+def _search_text(traits: dict[str, Any]) -> str:
+    parts = [str(traits[key]) for key in _SEARCH_TRAITS if isinstance(traits.get(key), str)]
+    return " ".join(parts).lower()
+
+
+def _load_rows(session: Session, ids: set[str]) -> dict[str, Profile]:
+    rows: dict[str, Profile] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        for row in session.scalars(
+            select(Profile).where(Profile.id.in_(ordered[start : start + 500]))
+        ):
+            rows[row.id] = row
+    return rows
+
+
+def _canonical_row(session: Session, profile_id: str) -> Profile:
+    row = session.get(Profile, profile_id)
+    seen = set()
+    while row is not None and row.merged_into is not None and row.id not in seen:
+        seen.add(row.id)
+        row = session.get(Profile, row.merged_into)
+    if row is None:
+        raise NotFound(f"profile '{profile_id}' does not exist")
+    return row
+
+
+def _parse_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        ts, seq = cursor.split(":", 1)
+        return int(ts), int(seq)
+    except ValueError as exc:
+        raise InvalidInput(f"cursor {cursor!r} is not one this API returned") from exc
+
+
+def _timeline_row(event: CollectedEvent, profile_id: str) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "profile_id": profile_id,
+        "timestamp_ms": to_ms(event.timestamp),
+        "channel": event.channel,
+        "type": event.type,
+        "name": event.name,
+    }
+
+
+def _timeline_item(event: CollectedEvent) -> TimelineItem:
+    return TimelineItem(
+        seq=event.seq,
+        type=event.type,
+        name=event.name,
+        channel=event.channel,
+        timestamp=event.timestamp,
+        received_at=event.received_at,
+        source_id=event.source_id,
+        message=event.message,
+    )
+
+
+def _summary(row: Profile, currency: str) -> ProfileSummary:
+    state = ProfileState.from_json(row.state)
+    return ProfileSummary(
+        id=row.id,
+        display_name=row.display_name,
+        traits=state.traits,
+        computed=computed_traits(state, currency),
+    )
+
+
+def _note(note: Note) -> NoteOut:
+    return NoteOut(id=note.id, author=note.author, body=note.body, created_at=note.created_at)

@@ -1,0 +1,121 @@
+"""Validation and normalisation of Segment messages, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from sampan.collect.segment_spec import MessageRejected, channel_of, normalise_messages
+from tests.factories import message
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def normalise(payload: object, endpoint_type: str | None = None) -> list[dict[str, object]]:
+    accepted = normalise_messages(
+        payload, endpoint_type=endpoint_type, source_kind="web", received_at=NOW
+    )
+    return [orjson.loads(m.body) for m in accepted]
+
+
+def rejected(payload: object, endpoint_type: str | None = None) -> MessageRejected:
+    with pytest.raises(MessageRejected) as info:
+        normalise(payload, endpoint_type)
+    return info.value
+
+
+def test_message_without_user_or_anonymous_id_is_rejected_naming_field_and_index() -> None:
+    bad = message()
+    del bad["anonymousId"]
+    error = rejected({"batch": [message(), message(), bad]})
+    assert error.status == 400
+    assert error.message == "batch[2]: 'userId' or 'anonymousId' is required"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"type": "nonsense"}, "batch[0]: 'type' must be one of"),
+        ({"type": "track", "event": ""}, "batch[0]: 'event' is required for a track message"),
+        ({"type": "group"}, "batch[0]: 'groupId' is required for a group message"),
+        ({"type": "alias", "userId": "u1"}, "'previousId' is required for a alias message"),
+        ({"properties": [1, 2]}, "batch[0]: 'properties' must be an object"),
+        ({"timestamp": "yesterday"}, "batch[0]: 'timestamp' is not an ISO 8601 date-time"),
+        ({"userId": {"id": 1}}, "batch[0]: 'userId' must be a string"),
+        ({"userId": "u" * 300}, "batch[0]: 'userId' is longer than 255 characters"),
+    ],
+)
+def test_invalid_fields_are_rejected_with_a_precise_message(
+    fields: dict[str, object], expected: str
+) -> None:
+    item = message()
+    if fields.get("type") not in (None, "track"):
+        del item["event"]
+    item.update(fields)
+    error = rejected({"batch": [item]})
+    assert error.status == 400
+    assert expected in error.message
+
+
+def test_oversized_message_batch_and_count_are_413() -> None:
+    big = message(properties={"blob": "x" * 33_000})
+    assert rejected({"batch": [big]}).status == 413
+    too_many = {"batch": [message() for _ in range(2501)]}
+    error = rejected(too_many)
+    assert (error.status, error.message) == (413, "batch has 2501 messages, over the limit of 2500")
+
+
+def test_batch_context_is_merged_into_each_message_and_the_message_wins() -> None:
+    payload = {
+        "context": {"locale": "th-TH", "channel": "line", "ip": "1.2.3.4"},
+        "batch": [message(context={"ip": "5.6.7.8"}), message()],
+    }
+    first, second = normalise(payload)
+    assert first["context"] == {"locale": "th-TH", "channel": "line", "ip": "5.6.7.8"}
+    assert second["context"] == {"locale": "th-TH", "channel": "line", "ip": "1.2.3.4"}
+
+
+def test_client_clock_skew_is_corrected_as_segment_documents() -> None:
+    # The device clock runs 10 minutes fast: it stamped the event 30 s before sending.
+    sent = NOW + timedelta(minutes=10)
+    stamped = sent - timedelta(seconds=30)
+    (msg,) = normalise(
+        {"batch": [message(timestamp=stamped.isoformat())], "sentAt": sent.isoformat()}
+    )
+    assert msg["timestamp"] == "2026-11-23T09:59:30.000Z"
+    assert msg["originalTimestamp"] == "2026-11-23T10:09:30.000Z"
+    assert msg["receivedAt"] == "2026-11-23T10:00:00.000Z"
+
+
+def test_missing_timestamp_takes_the_receive_time_and_missing_message_id_is_generated() -> None:
+    item = message()
+    del item["messageId"]
+    (msg,) = normalise({"batch": [item]})
+    assert msg["timestamp"] == "2026-11-23T10:00:00.000Z"
+    assert isinstance(msg["messageId"], str)
+    assert len(msg["messageId"]) == 36
+
+
+def test_single_message_endpoint_sets_the_type_and_drops_the_write_key() -> None:
+    (msg,) = normalise({"userId": "u1", "traits": {"name": "สมชาย"}, "writeKey": "wk"}, "identify")
+    assert msg["type"] == "identify"
+    assert "writeKey" not in msg
+    assert msg["traits"] == {"name": "สมชาย"}
+
+
+@pytest.mark.parametrize(
+    ("context", "kind", "expected"),
+    [
+        ({"channel": "line"}, "web", "line"),
+        ({"channel": "browser"}, "app", "web"),
+        ({"channel": "mobile"}, "web", "app"),
+        ({"channel": "mars"}, "pos", "pos"),
+        ({}, "pos", "pos"),
+    ],
+)
+def test_channel_comes_from_context_when_it_names_one_else_the_source(
+    context: dict[str, str], kind: str, expected: str
+) -> None:
+    assert channel_of(context, kind) == expected
