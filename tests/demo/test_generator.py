@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import phonenumbers
 import pytest
 
 from sampan.demo.catalog import PRODUCTS
@@ -153,7 +154,10 @@ def test_each_phone_number_seen_twice_is_written_in_at_least_two_forms() -> None
     repeated = [number for number, count in sightings.items() if count >= 2]
     assert len(repeated) > 0.6 * len(sightings)
     assert all(len(forms[number]) >= 2 for number in repeated)
-    assert all(re.fullmatch(r"0[689]\d{8}", number) for number in sightings)
+    assert all(re.fullmatch(r"0(6[1-6]|8\d|9\d)\d{7}", number) for number in sightings)
+    assert all(
+        phonenumbers.is_valid_number(phonenumbers.parse(number, "TH")) for number in sightings
+    )
 
 
 def test_events_stitch_into_exactly_the_requested_customers() -> None:

@@ -140,10 +140,11 @@ async def _ingest(request: Request, endpoint_type: str | None) -> Response:
             payload, endpoint_type=endpoint_type, source_kind=source.kind, received_at=received_at
         )
     except MessageRejected as exc:
-        return _json({"success": False, "message": exc.message}, exc.status)
+        code = "payload_too_large" if exc.status == 413 else "bad_request"
+        return _json({"success": False, "code": code, "message": exc.message}, exc.status)
     except Unauthorized as exc:
         return _json(
-            {"success": False, "message": exc.message},
+            {"success": False, "code": "unauthorized", "message": exc.message},
             401,
             {"WWW-Authenticate": 'Basic realm="sampan"'},
         )

@@ -43,7 +43,9 @@ DEFAULT_CUSTOMERS = 5_000
 _HOURS = range(24)
 _ONLINE_HOUR_WEIGHTS = (2, 1, 1, 1, 1, 1, 2, 4, 6, 6, 6, 7, 10, 9, 6, 6, 6, 7, 9, 11, 13, 14, 12, 6)
 _MALL_HOUR_WEIGHTS = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 5, 8, 8, 6, 6, 7, 8, 10, 10, 6, 2, 0, 0)
-_SESSION_WEIGHT = {"web": 4, "app": 4, "pos": 3, "line": 3}
+_IDENTIFYING_TRAITS = (
+    "email", "phone", "line_user_id", "facebook_psid", "loyalty_id", "pos_customer_id",
+)  # fmt: skip
 _PAYMENT_METHODS = ("credit_card", "promptpay", "cash", "true_money", "debit_card")
 _CAMPAIGNS = (
     {"source": "facebook", "medium": "paid_social", "name": "payday-sale"},
@@ -145,13 +147,11 @@ def summarise(events: Iterable[DemoEvent]) -> DemoSummary:
 class _PeopleCounter:
     """Union identifiers that appear in one message, the way the server stitches profiles."""
 
-    _TRAIT_KEYS = ("email", "phone", "line_user_id", "facebook_psid", "loyalty_id")
-
     def __init__(self) -> None:
         self._parent: dict[str, str] = {}
 
     def link(self, payload: Mapping[str, Any]) -> None:
-        keys = list(_identifiers(payload, self._TRAIT_KEYS + ("pos_customer_id",)))
+        keys = list(_identifiers(payload))
         for key in keys:
             self._parent.setdefault(key, key)
         for key in keys[1:]:
@@ -167,14 +167,14 @@ class _PeopleCounter:
         return key
 
 
-def _identifiers(payload: Mapping[str, Any], trait_keys: tuple[str, ...]) -> Iterator[str]:
+def _identifiers(payload: Mapping[str, Any]) -> Iterator[str]:
     if "userId" in payload:
         yield f"user_id:{payload['userId']}"
     if "anonymousId" in payload:
         yield f"anonymous_id:{payload['anonymousId']}"
     context = payload.get("context", {})
     for traits in (payload.get("traits", {}), context.get("traits", {})):
-        for key in trait_keys:
+        for key in _IDENTIFYING_TRAITS:
             if key in traits:
                 value = str(traits[key])
                 yield f"{key}:{_national_phone(value) if key == 'phone' else value.lower()}"
@@ -327,9 +327,9 @@ class _CustomerLife:
 
     def _shop_online(self, clock: _Clock, channel: Channel, *, anonymous: bool) -> None:
         rng = self.rng
-        if not anonymous and (
-            channel not in self.signed_in or rng.random() < 0.2 or self._change_due(clock.at)
-        ):
+        changed = not anonymous and self._change_due(clock.at)
+        # Members sign in on a new device, and now and then again (a new login, a profile edit).
+        if not anonymous and (changed or channel not in self.signed_in or rng.random() < 0.2):
             self.signed_in.add(channel)
             self._identify(clock.tick(), channel)
         landing = rng.choices(WEB_PAGES, (10, 5, 3, 3, 1, 1, 1, 1))[0]
@@ -390,14 +390,13 @@ class _CustomerLife:
     def _visit_branch(self, clock: _Clock) -> None:
         customer, rng = self.customer, self.rng
         branch = self._branch()
-        if not self.seen_at_branch or self._change_due(clock.at):
+        changed = self._change_due(clock.at)
+        if changed or not self.seen_at_branch:
             self.seen_at_branch = True
             at = clock.tick()
             self._emit(at, "pos", "identify", traits=self._base_traits(at) | self._pos_traits())
-        cart = [
-            (self._pick_product(), rng.choices((1, 2, 3), (75, 20, 5))[0])
-            for _ in range(rng.choice((1, 1, 2, 2, 3, 4)))
-        ]
+        basket = dict.fromkeys(self._pick_product() for _ in range(rng.choice((1, 1, 2, 2, 3, 4))))
+        cart = [(product, rng.choices((1, 2, 3), (75, 20, 5))[0]) for product in basket]
         order_id = f"{branch.store_id}-{next(self.order_numbers):08d}"
         extra = {"affiliation": branch.name, "store_id": branch.store_id}
         total = self._complete_order(clock.tick(), "pos", order_id, cart, extra)

@@ -93,6 +93,13 @@ IP_PREFIXES: tuple[str, ...] = (
     "110.164", "124.120", "124.122", "27.55", "183.88", "223.24",
 )  # fmt: skip
 
+# Thai mobile ranges that libphonenumber (and so the server) accepts as valid.
+MOBILE_PREFIXES: tuple[str, ...] = (
+    *(f"06{digit}" for digit in range(1, 7)),
+    *(f"08{digit}" for digit in range(10)),
+    *(f"09{digit}" for digit in range(10)),
+)
+
 # How one person's phone number gets written by different systems and forms.
 PHONE_FORMS: tuple[str, ...] = ("dashed", "plain", "international", "e164", "spaced")
 
@@ -225,8 +232,8 @@ class _Registry:
 
     def phone(self) -> str:
         while True:
-            prefix = self._rng.choice(("06", "08", "08", "09"))
-            number = f"{prefix}{self._rng.randint(1, 9)}{self._rng.randrange(10_000_000):07d}"
+            prefix = self._rng.choice(MOBILE_PREFIXES)
+            number = f"{prefix}{self._rng.randrange(10_000_000):07d}"
             if number not in self._phones:
                 self._phones.add(number)
                 return number
