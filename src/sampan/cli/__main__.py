@@ -1,0 +1,5 @@
+"""Allow ``python -m sampan.cli``."""
+
+from sampan.cli.main import app
+
+app()
