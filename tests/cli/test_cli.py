@@ -58,19 +58,30 @@ def test_sources_create_prints_the_write_key_as_json(
     tmp_path: Path, database_url: str, kind: str
 ) -> None:
     created = json_of(
-        sampan("sources", "create", "สาขาสยาม", "--kind", kind, "--json",
-               data_dir=tmp_path, database_url=database_url)
+        sampan(
+            "sources",
+            "create",
+            "สาขาสยาม",
+            "--kind",
+            kind,
+            "--json",
+            data_dir=tmp_path,
+            database_url=database_url,
+        )
     )
     assert set(created) == {"id", "name", "kind", "write_key"}
     assert (created["name"], created["kind"]) == ("สาขาสยาม", kind)
-    listed = json_of(sampan("sources", "list", "--json", data_dir=tmp_path,
-                            database_url=database_url))
+    listed = json_of(
+        sampan("sources", "list", "--json", data_dir=tmp_path, database_url=database_url)
+    )
     assert created["id"] in [s["id"] for s in listed["sources"]]
-    disabled = sampan("sources", "disable", created["id"], data_dir=tmp_path,
-                      database_url=database_url)
+    disabled = sampan(
+        "sources", "disable", created["id"], data_dir=tmp_path, database_url=database_url
+    )
     assert disabled.returncode == 0
-    listed = json_of(sampan("sources", "list", "--json", data_dir=tmp_path,
-                            database_url=database_url))
+    listed = json_of(
+        sampan("sources", "list", "--json", data_dir=tmp_path, database_url=database_url)
+    )
     assert [s["enabled"] for s in listed["sources"] if s["id"] == created["id"]] == [False]
 
 

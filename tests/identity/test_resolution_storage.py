@@ -58,8 +58,9 @@ def partition(url: str, messages: list[dict[str, Any]], cuts: list[int]) -> set[
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    events=st.lists(st.lists(VALUES, min_size=1, max_size=3, unique_by=lambda p: p[0]),
-                    min_size=1, max_size=15),
+    events=st.lists(
+        st.lists(VALUES, min_size=1, max_size=3, unique_by=lambda p: p[0]), min_size=1, max_size=15
+    ),
     cuts=st.lists(st.integers(min_value=0, max_value=15), max_size=4),
 )
 def test_batching_does_not_change_the_outcome(

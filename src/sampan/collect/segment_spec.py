@@ -16,6 +16,8 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_REQUEST_BYTES = 500 * 1024
 MAX_BATCH_EVENTS = 2500
 MAX_ID_LENGTH = 255
+# receivedAt, timestamp, originalTimestamp and a generated messageId, with JSON punctuation.
+_SERVER_FIELDS_BYTES = 160
 
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 SOURCE_KINDS = ("web", "app", "pos", "line", "facebook", "email", "callcenter", "server")
@@ -119,11 +121,6 @@ def _normalise(
 ) -> AcceptedMessage:
     if not isinstance(message, dict):
         raise MessageRejected(400, f"{where}: each message must be a JSON object")
-    size = len(orjson.dumps(message))
-    if size > MAX_EVENT_BYTES:
-        raise MessageRejected(
-            413, f"{where}: message is {size} bytes, over the limit of {MAX_EVENT_BYTES} (32 KB)"
-        )
     msg = dict(message)
     msg_type = endpoint_type or msg.get("type")
     if msg_type not in MESSAGE_TYPES:
@@ -159,6 +156,13 @@ def _normalise(
     msg["receivedAt"] = received_iso
     msg["timestamp"] = _iso(timestamp)
     msg.pop("writeKey", None)
+    body = orjson.dumps(msg)
+    # Measured once, on the stored form, allowing for the fields the server added.
+    size = len(body) - _SERVER_FIELDS_BYTES
+    if size > MAX_EVENT_BYTES:
+        raise MessageRejected(
+            413, f"{where}: message is {size} bytes, over the limit of {MAX_EVENT_BYTES} (32 KB)"
+        )
     context = msg.get("context") or {}
     return AcceptedMessage(
         message_id=message_id,
@@ -168,7 +172,7 @@ def _normalise(
         anonymous_id=anonymous_id,
         channel=channel_of(context, source_kind),
         timestamp_ms=int(timestamp.timestamp() * 1000),
-        body=orjson.dumps(msg),
+        body=body,
     )
 
 

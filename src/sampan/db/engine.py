@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,19 +68,30 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, writer: bool) -> None
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _dump_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def connect(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Database:
     """Create the engine for ``url``, creating the SQLite file's folder if needed."""
+    options: dict[str, Any] = {
+        "echo": echo,
+        "pool_size": 8,
+        "max_overflow": 8,
+        "json_serializer": _dump_json,
+        "json_deserializer": orjson.loads,
+    }
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         args: dict[str, Any] = {"check_same_thread": False}
-        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8, connect_args=args)
-        reader = create_engine(url, echo=echo, pool_size=8, max_overflow=8, connect_args=args)
+        engine = create_engine(url, connect_args=args, **options)
+        reader = create_engine(url, connect_args=args, **options)
         _configure_sqlite(engine, sqlite_synchronous, writer=True)
         _configure_sqlite(reader, sqlite_synchronous, writer=False)
     else:
-        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, **options)
         reader = engine
     return Database(
         engine=engine,

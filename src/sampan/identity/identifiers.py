@@ -78,6 +78,10 @@ class IdentityRules:
     limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     blocked: frozenset[str] = DEFAULT_BLOCKED
     phone_region: str = "TH"
+    # Normalising e-mails and phones dominates resolution time, and values repeat a lot.
+    _normalised: dict[tuple[str, str], Identifier | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def build(
@@ -113,7 +117,18 @@ def normalise(identifier_type: str, raw: Any, rules: IdentityRules) -> Identifie
     """Return the normalised identifier, or None when the value identifies nobody."""
     if raw is None or isinstance(raw, bool) or not isinstance(raw, str | int):
         return None
-    value = str(raw).strip()
+    key = (identifier_type, str(raw))
+    cache = rules._normalised
+    if key in cache:
+        return cache[key]
+    if len(cache) > 500_000:
+        cache.clear()
+    result = cache[key] = _normalise(identifier_type, key[1], rules)
+    return result
+
+
+def _normalise(identifier_type: str, raw: str, rules: IdentityRules) -> Identifier | None:
+    value = raw.strip()
     if value.lower() in rules.blocked:
         return None
     if identifier_type == "email":

@@ -13,7 +13,8 @@ class IdentityRecord(Base):
 
     __tablename__ = "identity_identifiers"
     __table_args__ = (
-        UniqueConstraint("type", "value"),
+        # Value first: lookups ask "who owns any of these values?" in one indexed IN query.
+        UniqueConstraint("value", "type"),
         Index("ix_identity_identifiers_profile_id", "profile_id"),
     )
 

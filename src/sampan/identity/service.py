@@ -291,7 +291,7 @@ def _write_graph(
         elif before[1] != profile_id:
             updates.append({"id": before[0], "profile_id": profile_id})
     if inserts:
-        session.execute(insert(IdentityRecord), inserts)
+        session.connection().execute(insert(IdentityRecord), inserts)
     if updates:
         session.execute(update(IdentityRecord), updates)
     guard_rows = {tuple(sorted(g)) for g in graph.guards if len(g) == 2}
@@ -307,16 +307,17 @@ def _write_graph(
 
 def _owners(session: Session, keys: set[Identifier]) -> dict[Identifier, str]:
     owners: dict[Identifier, str] = {}
-    for chunk in _chunks(sorted(keys)):
+    values = sorted({identifier.value for identifier in keys})
+    for chunk in _chunks(values):
         rows = session.execute(
             select(IdentityRecord.type, IdentityRecord.value, IdentityRecord.profile_id).where(
-                tuple_(IdentityRecord.type, IdentityRecord.value).in_(
-                    [(i.type, i.value) for i in chunk]
-                )
+                IdentityRecord.value.in_(chunk)
             )
         )
         for id_type, value, profile_id in rows:
-            owners[Identifier(id_type, value)] = profile_id
+            identifier = Identifier(id_type, value)
+            if identifier in keys:
+                owners[identifier] = profile_id
     return owners
 
 

@@ -15,7 +15,10 @@ class Profile(Base):
     """One person. A merged-away profile keeps its row and points at its survivor."""
 
     __tablename__ = "profiles_profiles"
-    __table_args__ = (Index("ix_profiles_profiles_last_seen_ms", "last_seen_ms"),)
+    __table_args__ = (
+        Index("ix_profiles_profiles_last_seen_ms", "last_seen_ms"),
+        Index("ix_profiles_profiles_merged_into", "merged_into"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     merged_into: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, true, update
@@ -62,21 +63,18 @@ def process_new_events(
     touched = set(resolution.attribution.values())
     for merge in resolution.merges:
         touched |= {merge.survivor_id, merge.merged_id}
-    rows = _load_rows(session, touched)
+    folds = _load_folds(session, touched - set(resolution.created))
     for profile_id in resolution.created:
-        row = Profile(id=profile_id, state={}, custom={}, created_ms=now_ms, updated_ms=now_ms)
-        session.add(row)
-        rows[profile_id] = row
-    states = {pid: ProfileState.from_json(row.state) for pid, row in rows.items()}
+        folds[profile_id] = _Fold(profile_id, now_ms, {}, ProfileState(), is_new=True)
     for merge in resolution.merges:
-        _merge_rows(session, rows, states, merge.survivor_id, merge.merged_id)
+        _merge_folds(session, folds, merge.survivor_id, merge.merged_id)
     timeline = []
     for event in events:
         owner = resolution.attribution.get(event.seq)
         if owner is None:
             continue
         apply_event(
-            states[owner],
+            folds[owner].state,
             message=event.message,
             seq=event.seq,
             channel=event.channel,
@@ -84,17 +82,92 @@ def process_new_events(
             default_currency=currency,
         )
         timeline.append(_timeline_row(event, owner))
+    _write_folds(session, folds.values(), now_ms)
     if timeline:
-        session.execute(insert(TimelineEntry), timeline)
-    for profile_id, row in rows.items():
-        if row.merged_into is None:
-            _store_state(row, states[profile_id], now_ms)
+        session.connection().execute(insert(TimelineEntry), timeline)
     cursor.last_seq = events[-1].seq
     return PipelineProgress(
         processed=len(events),
         last_seq=cursor.last_seq,
         lags_ms=[max(0, now_ms - to_ms(e.received_at)) for e in events],
     )
+
+
+@dataclass
+class _Fold:
+    """A profile being updated by the pipeline, kept out of the ORM for bulk writes."""
+
+    id: str
+    created_ms: int
+    custom: dict[str, Any]
+    state: ProfileState
+    is_new: bool = False
+    merged_into: str | None = None
+
+
+def _load_folds(session: Session, ids: set[str]) -> dict[str, _Fold]:
+    folds: dict[str, _Fold] = {}
+    ordered = sorted(ids)
+    columns = (Profile.id, Profile.created_ms, Profile.custom, Profile.state)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        for pid, created_ms, custom, state in session.execute(
+            select(*columns).where(Profile.id.in_(chunk))
+        ):
+            folds[pid] = _Fold(pid, created_ms, custom, ProfileState.from_json(state))
+    return folds
+
+
+def _merge_folds(
+    session: Session, folds: dict[str, _Fold], survivor_id: str, merged_id: str
+) -> None:
+    survivor, merged = folds[survivor_id], folds[merged_id]
+    survivor.state = merge_states(survivor.state, merged.state)
+    survivor.custom = {**merged.custom, **survivor.custom}
+    survivor.created_ms = min(survivor.created_ms, merged.created_ms)
+    merged.state = ProfileState()
+    merged.merged_into = survivor_id
+    # Profiles merged earlier into the one now merged away must point at the new survivor.
+    for fold in folds.values():
+        if fold.merged_into == merged_id:
+            fold.merged_into = survivor_id
+    session.execute(
+        update(Profile).where(Profile.merged_into == merged_id).values(merged_into=survivor_id)
+    )
+    session.execute(
+        update(TimelineEntry)
+        .where(TimelineEntry.profile_id == merged_id)
+        .values(profile_id=survivor_id)
+    )
+    session.execute(update(Note).where(Note.profile_id == merged_id).values(profile_id=survivor_id))
+
+
+def _write_folds(session: Session, folds: Iterable[_Fold], now_ms: int) -> None:
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for fold in folds:
+        values = {
+            "id": fold.id,
+            "custom": fold.custom,
+            "created_ms": fold.created_ms,
+            "merged_into": fold.merged_into,
+            **_state_columns(fold.state, now_ms),
+        }
+        (inserts if fold.is_new else updates).append(values)
+    if inserts:
+        session.connection().execute(insert(Profile), inserts)
+    if updates:
+        session.execute(update(Profile), updates)
+
+
+def _state_columns(state: ProfileState, now_ms: int) -> dict[str, Any]:
+    return {
+        "state": state.to_json(),
+        "display_name": _display_name(state.traits),
+        "search_text": _search_text(state.traits),
+        "last_seen_ms": state.last_seen_ms,
+        "updated_ms": now_ms,
+    }
 
 
 def pipeline_status(session: Session) -> PipelineStatus:
@@ -324,40 +397,9 @@ def _events(session: Session, seqs: Sequence[int]) -> list[CollectedEvent]:
     return events
 
 
-def _merge_rows(
-    session: Session,
-    rows: dict[str, Profile],
-    states: dict[str, ProfileState],
-    survivor_id: str,
-    merged_id: str,
-) -> None:
-    survivor, merged = rows[survivor_id], rows[merged_id]
-    states[survivor_id] = merge_states(states[survivor_id], states[merged_id])
-    states[merged_id] = ProfileState()
-    survivor.custom = {**merged.custom, **survivor.custom}
-    survivor.created_ms = min(survivor.created_ms, merged.created_ms)
-    merged.merged_into = survivor_id
-    merged.state = {}
-    merged.search_text = ""
-    session.flush()
-    session.execute(
-        update(TimelineEntry)
-        .where(TimelineEntry.profile_id == merged_id)
-        .values(profile_id=survivor_id)
-    )
-    session.execute(update(Note).where(Note.profile_id == merged_id).values(profile_id=survivor_id))
-    # Profiles merged into the one now merged away must point at the new survivor.
-    session.execute(
-        update(Profile).where(Profile.merged_into == merged_id).values(merged_into=survivor_id)
-    )
-
-
 def _store_state(row: Profile, state: ProfileState, now_ms: int) -> None:
-    row.state = state.to_json()
-    row.display_name = _display_name(state.traits)
-    row.search_text = _search_text(state.traits)
-    row.last_seen_ms = state.last_seen_ms
-    row.updated_ms = now_ms
+    for column, value in _state_columns(state, now_ms).items():
+        setattr(row, column, value)
 
 
 def _display_name(traits: dict[str, Any]) -> str | None:
@@ -374,17 +416,6 @@ def _display_name(traits: dict[str, Any]) -> str | None:
 def _search_text(traits: dict[str, Any]) -> str:
     parts = [str(traits[key]) for key in _SEARCH_TRAITS if isinstance(traits.get(key), str)]
     return " ".join(parts).lower()
-
-
-def _load_rows(session: Session, ids: set[str]) -> dict[str, Profile]:
-    rows: dict[str, Profile] = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 500):
-        for row in session.scalars(
-            select(Profile).where(Profile.id.in_(ordered[start : start + 500]))
-        ):
-            rows[row.id] = row
-    return rows
 
 
 def _canonical_row(session: Session, profile_id: str) -> Profile:

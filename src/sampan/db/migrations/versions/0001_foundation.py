@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:30:32.351236
+Create Date: 2026-11-23 17:37:48.159632
 """
 
 from collections.abc import Sequence
@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("first_seq", sa.BigInteger(), nullable=False),
         sa.Column("linked_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_identifiers")),
-        sa.UniqueConstraint("type", "value", name=op.f("uq_identity_identifiers_type_value")),
+        sa.UniqueConstraint("value", "type", name=op.f("uq_identity_identifiers_value_type")),
     )
     with op.batch_alter_table("identity_identifiers", schema=None) as batch_op:
         batch_op.create_index("ix_identity_identifiers_profile_id", ["profile_id"], unique=False)
@@ -196,6 +196,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("profiles_profiles", schema=None) as batch_op:
         batch_op.create_index("ix_profiles_profiles_last_seen_ms", ["last_seen_ms"], unique=False)
+        batch_op.create_index("ix_profiles_profiles_merged_into", ["merged_into"], unique=False)
 
     op.create_table(
         "profiles_timeline",
@@ -222,6 +223,7 @@ def downgrade() -> None:
 
     op.drop_table("profiles_timeline")
     with op.batch_alter_table("profiles_profiles", schema=None) as batch_op:
+        batch_op.drop_index("ix_profiles_profiles_merged_into")
         batch_op.drop_index("ix_profiles_profiles_last_seen_ms")
 
     op.drop_table("profiles_profiles")
