@@ -81,7 +81,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     rt = Runtime.from_settings(Settings(data_dir=tmp_path, database_url=database_url))
     yield rt
-    rt.db.dispose()
+    rt.dispose()
 
 
 @dataclass

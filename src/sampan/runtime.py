@@ -15,14 +15,18 @@ class Runtime:
 
     settings: Settings
     db: Database
+    # Writes of derived data (profiles, identities) that the event log can rebuild: on
+    # SQLite they commit with synchronous=NORMAL, which in WAL mode stays consistent and
+    # may lose only the last transactions on power loss, replayed from the log's cursor.
+    derived_db: Database
     rules: IdentityRules
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         """Connect to the database and build the identity rules the settings describe."""
-        db = connect(
-            settings.resolved_database_url(), sqlite_synchronous=settings.sqlite_synchronous
-        )
+        url = settings.resolved_database_url()
+        db = connect(url, sqlite_synchronous=settings.sqlite_synchronous)
+        derived_db = connect(url, sqlite_synchronous="NORMAL") if db.is_sqlite else db
         rules = IdentityRules.build(
             custom_types=settings.identity_custom_types,
             priority=settings.identity_priority,
@@ -30,4 +34,10 @@ class Runtime:
             blocked=settings.identity_blocked_values,
             phone_region=settings.default_phone_region,
         )
-        return cls(settings=settings, db=db, rules=rules)
+        return cls(settings=settings, db=db, derived_db=derived_db, rules=rules)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.db.dispose()
+        if self.derived_db is not self.db:
+            self.derived_db.dispose()

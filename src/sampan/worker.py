@@ -34,7 +34,7 @@ class ProfilePipeline:
     def run_once(self) -> int:
         """Process one batch in its own transaction; return how many events it held."""
         settings = self._runtime.settings
-        with self._runtime.db.transaction() as session:
+        with self._runtime.derived_db.transaction() as session:
             progress = profiles.process_new_events(
                 session,
                 rules=self._runtime.rules,

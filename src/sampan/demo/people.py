@@ -76,7 +76,13 @@ SURNAMES: tuple[tuple[str, str], ...] = (
     ("ยอดดี", "yoddee"), ("เพชรสุวรรณ", "petsuwan"), ("นาคประเสริฐ", "nakprasert"),
 )  # fmt: skip
 
-EMAIL_DOMAINS: tuple[str, ...] = ("gmail.com", "hotmail.com", "outlook.co.th", "example.co.th")
+# Reserved example domains: demo data must never reach a real mailbox.
+EMAIL_DOMAINS: tuple[str, ...] = (
+    "example.co.th",
+    "example.com",
+    "mail.example.co.th",
+    "example.net",
+)
 EMAIL_DOMAIN_WEIGHTS: tuple[int, ...] = (60, 22, 8, 10)
 
 CITIES: tuple[str, ...] = (

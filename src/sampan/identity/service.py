@@ -250,13 +250,19 @@ def _load_graph(
     loaded: dict[Identifier, tuple[int, str]] = {}
     direct = _owners(session, keys)
     profile_ids = sorted(set(direct.values()))
+    columns = (
+        IdentityRecord.id,
+        IdentityRecord.type,
+        IdentityRecord.value,
+        IdentityRecord.profile_id,
+    )
     for chunk in _chunks(profile_ids):
-        for row in session.scalars(
-            select(IdentityRecord).where(IdentityRecord.profile_id.in_(chunk))
+        for row_id, id_type, value, profile_id in session.execute(
+            select(*columns).where(IdentityRecord.profile_id.in_(chunk))
         ):
-            identifier = Identifier(row.type, row.value)
-            loaded[identifier] = (row.id, row.profile_id)
-            graph.add(identifier, row.profile_id)
+            identifier = Identifier(id_type, value)
+            loaded[identifier] = (row_id, profile_id)
+            graph.add(identifier, profile_id)
     for chunk in _chunks(profile_ids):
         for guard in session.scalars(
             select(MergeGuard).where(

@@ -78,7 +78,7 @@ def process_new_events(
             message=event.message,
             seq=event.seq,
             channel=event.channel,
-            timestamp_ms=to_ms(event.timestamp),
+            timestamp_ms=event.timestamp_ms,
             default_currency=currency,
         )
         timeline.append(_timeline_row(event, owner))
@@ -89,7 +89,7 @@ def process_new_events(
     return PipelineProgress(
         processed=len(events),
         last_seq=cursor.last_seq,
-        lags_ms=[max(0, now_ms - to_ms(e.received_at)) for e in events],
+        lags_ms=[max(0, now_ms - e.received_ms) for e in events],
     )
 
 
@@ -378,13 +378,13 @@ def unmerge_profile(
 
 def _fold(events: Iterable[CollectedEvent], currency: str) -> ProfileState:
     state = ProfileState()
-    for event in sorted(events, key=lambda e: (e.timestamp, e.seq)):
+    for event in sorted(events, key=lambda e: (e.timestamp_ms, e.seq)):
         apply_event(
             state,
             message=event.message,
             seq=event.seq,
             channel=event.channel,
-            timestamp_ms=to_ms(event.timestamp),
+            timestamp_ms=event.timestamp_ms,
             default_currency=currency,
         )
     return state
@@ -441,7 +441,7 @@ def _timeline_row(event: CollectedEvent, profile_id: str) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "profile_id": profile_id,
-        "timestamp_ms": to_ms(event.timestamp),
+        "timestamp_ms": event.timestamp_ms,
         "channel": event.channel,
         "type": event.type,
         "name": event.name,
