@@ -13,13 +13,20 @@ def test_openapi_lists_tracking_and_management_routes(workspace: Workspace) -> N
         assert operation["requestBody"]["required"] is True
         assert {"200", "400", "401", "413"} <= set(operation["responses"])
     expected = {
-        ("/api/sources", "get"), ("/api/sources", "post"), ("/api/sources/{source_id}", "patch"),
-        ("/api/keys", "post"), ("/api/keys/{key_id}", "delete"),
-        ("/api/profiles", "get"), ("/api/profiles/lookup", "get"),
-        ("/api/profiles/{profile_id}", "get"), ("/api/profiles/{profile_id}/events", "get"),
-        ("/api/profiles/{profile_id}/merges", "get"), ("/api/profiles/{profile_id}/notes", "post"),
+        ("/api/sources", "get"),
+        ("/api/sources", "post"),
+        ("/api/sources/{source_id}", "patch"),
+        ("/api/keys", "post"),
+        ("/api/keys/{key_id}", "delete"),
+        ("/api/profiles", "get"),
+        ("/api/profiles/lookup", "get"),
+        ("/api/profiles/{profile_id}", "get"),
+        ("/api/profiles/{profile_id}/events", "get"),
+        ("/api/profiles/{profile_id}/merges", "get"),
+        ("/api/profiles/{profile_id}/notes", "post"),
         ("/api/profiles/{profile_id}/attributes", "patch"),
-        ("/api/profiles/{profile_id}/unmerge", "post"), ("/api/pipeline", "get"),
+        ("/api/profiles/{profile_id}/unmerge", "post"),
+        ("/api/pipeline", "get"),
     }
     listed = {(path, method) for path, ops in paths.items() for method in ops}
     assert expected <= listed
