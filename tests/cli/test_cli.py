@@ -11,6 +11,12 @@ from typing import Any
 
 import pytest
 
+from sampan.collect import service as collect
+from sampan.profiles import service as profiles
+from sampan.runtime import Runtime
+from sampan.settings import Settings
+from tests.conftest import free_port
+
 
 def sampan(
     *args: str, data_dir: Path, database_url: str | None = None
@@ -96,3 +102,29 @@ def test_keys_create_issues_a_working_new_admin_key(tmp_path: Path) -> None:
     key = json_of(sampan("keys", "create", "--name", "crm-team", "--json", data_dir=tmp_path))
     assert key["api_key"].startswith("sk_")
     assert key["name"] == "crm-team"
+
+
+def test_demo_loads_through_the_api_once_and_every_customer_becomes_one_profile(
+    tmp_path: Path,
+) -> None:
+    args = ("demo", "--customers", "60", "--seed", "3", "--no-serve", "--port", str(free_port()))
+    first = sampan(*args, data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Sampan demo is ready" in first.stdout
+    assert first.stdout.count("Write key") == 4
+    runtime = Runtime.from_settings(Settings(data_dir=tmp_path))
+    try:
+        with runtime.db.reading() as session:
+            events = collect.count_events(session)
+            people = profiles.search_profiles(
+                session, query="", rules=runtime.rules, currency="THB", limit=1
+            ).total
+        assert events > 60 * 10
+        assert people == 60
+        second = sampan(*args, data_dir=tmp_path)
+        assert second.returncode == 0, second.stderr
+        assert "already loaded" in second.stdout
+        with runtime.db.reading() as session:
+            assert collect.count_events(session) == events
+    finally:
+        runtime.dispose()

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from rich.console import Console
-from rich.panel import Panel
 
 from sampan.access import service as access
 from sampan.api.app import create_app
@@ -76,17 +75,17 @@ def run_demo(
                 f"({summary.orders:,} orders)."
             )
             _wait_for_pipeline(runtime, console)
-        console.print(
-            Panel.fit(
-                f"API          {base_url}/api\n"
-                f"API docs     {base_url}/api/docs\n"
-                f"Tracking     {base_url}/v1/batch\n"
-                f"API key      {api_key}\n"
-                f"Try          curl -H 'Authorization: Bearer {api_key}' "
-                f"'{base_url}/api/profiles?q=สม'",
-                title="Sampan demo is ready",
-            )
-        )
+        console.rule("Sampan demo is ready")
+        lines = [
+            f"API docs   {base_url}/api/docs",
+            f"API        {base_url}/api  (Authorization: Bearer {api_key})",
+            f"Tracking   {base_url}/v1/batch",
+            *(f"Write key  {DEMO_SOURCES[kind]}: {key}" for kind, key in keys.items()),
+            f"Try        curl -G -H 'Authorization: Bearer {api_key}' "
+            f"{base_url}/api/profiles --data-urlencode 'q=สม'",
+        ]
+        for line in lines:
+            console.print(line, soft_wrap=True, highlight=False)
         if not serve:
             server.should_exit = True
 
