@@ -34,9 +34,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests bench
 
 bench: $(STAMP)
-	$(PY) bench/ingest.py
-	$(PY) bench/identity.py
-	$(PY) bench/lookup.py
+	$(PY) -m bench.ingest
+	$(PY) -m bench.identity
+	$(PY) -m bench.lookup
 
 clean:
 	rm -rf $(VENV) sampan-data .pytest_cache .mypy_cache .ruff_cache

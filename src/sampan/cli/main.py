@@ -14,7 +14,7 @@ from rich.table import Table
 from sampan.access import service as access
 from sampan.api.app import create_app
 from sampan.cli.demo import run_demo
-from sampan.cli.workspace import initialise
+from sampan.cli.workspace import ensure_schema, initialise
 from sampan.collect import service as collect
 from sampan.core.errors import SampanError
 from sampan.runtime import Runtime
@@ -64,7 +64,13 @@ def serve(
 ) -> None:
     """Serve the tracking and management APIs (and the worker, on the embedded default)."""
     runtime = _runtime()
-    initialise(runtime)
+    result = initialise(runtime)
+    if result.created:
+        console.print(
+            f"New workspace: admin API key (shown once) [bold green]{result.api_key}[/],"
+            f" default write key [bold]{result.write_key}[/]"
+        )
+    console.print(f"Serving on http://{host}:{port} (API docs at /api/docs)")
     uvicorn.run(
         create_app(runtime, run_worker=worker),
         host=host,
@@ -116,7 +122,7 @@ def sources_create(
 ) -> None:
     """Create a source and print its write key (shown only once)."""
     runtime = _runtime()
-    initialise(runtime)
+    ensure_schema(runtime)
     try:
         with runtime.db.transaction() as session:
             source = collect.create_source(session, name=name, kind=kind)
@@ -140,6 +146,7 @@ def sources_create(
 def sources_list(as_json: JsonFlag = False) -> None:
     """List sources."""
     runtime = _runtime()
+    ensure_schema(runtime)
     with runtime.db.reading() as session:
         sources = collect.list_sources(session)
     if as_json:
@@ -153,6 +160,7 @@ def sources_list(as_json: JsonFlag = False) -> None:
 
 def _set_enabled(source_id: str, enabled: bool) -> None:
     runtime = _runtime()
+    ensure_schema(runtime)
     try:
         with runtime.db.transaction() as session:
             collect.set_source_enabled(session, source_id=source_id, enabled=enabled)
@@ -181,7 +189,7 @@ def keys_create(
 ) -> None:
     """Issue a new management API key (shown only once)."""
     runtime = _runtime()
-    initialise(runtime)
+    ensure_schema(runtime)
     with runtime.db.transaction() as session:
         key = access.issue_api_key(session, name=name)
     if as_json:

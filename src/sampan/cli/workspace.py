@@ -21,6 +21,11 @@ class InitResult:
     write_key: str | None
 
 
+def ensure_schema(runtime: Runtime) -> None:
+    """Apply pending migrations without creating keys or sources."""
+    upgrade(runtime.settings.resolved_database_url())
+
+
 def initialise(runtime: Runtime) -> InitResult:
     """Apply migrations; on a new workspace create an admin key and a default source."""
     url = runtime.settings.resolved_database_url()
