@@ -84,7 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--paced-rate", type=float, default=5000, help="events/s for the lag run")
+    parser.add_argument(
+        "--paced-rates", default="1000,2500,5000", help="events/s of the sustained lag runs"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     pin_self(1)
@@ -115,17 +117,19 @@ def main() -> None:
         wait_drained(server.url, server.auth)
         with_worker = events / elapsed
         end_to_end = events / (time.perf_counter() - start)
-    lag_batches = make_batches(count=max(1, int(args.paced_rate * 10 / 100)), seed=11)
-    with sampan_server(worker=True) as server:
-        asyncio.run(
-            paced(
-                server.url,
-                server.write_key,
-                [orjson.dumps({"batch": b}) for b in lag_batches],
-                args.paced_rate / 100,
+    lag_reports = []
+    for rate in (float(r) for r in args.paced_rates.split(",")):
+        lag_batches = make_batches(count=max(1, int(rate * 10 / 100)), seed=11)
+        with sampan_server(worker=True) as server:
+            asyncio.run(
+                paced(
+                    server.url,
+                    server.write_key,
+                    [orjson.dumps({"batch": b}) for b in lag_batches],
+                    rate / 100,
+                )
             )
-        )
-        report = wait_drained(server.url, server.auth)
+            lag_reports.append((rate, wait_drained(server.url, server.auth)))
 
     api, raw = statistics.median(api_rates), statistics.median(raw_rates)
     print()
@@ -140,11 +144,12 @@ def main() -> None:
         f"ingest with the in-process worker running: {with_worker:,.0f} events/s; "
         f"accepted-to-all-in-profiles: {end_to_end:,.0f} events/s"
     )
-    print(
-        f"accept-to-profile delay at {args.paced_rate:,.0f} events/s sustained: "
-        f"p50 {report['lag_ms_p50']:.0f} ms, p99 {report['lag_ms_p99']:.0f} ms "
-        f"({report['lag_samples']:,} events)"
-    )
+    for rate, report in lag_reports:
+        print(
+            f"accept-to-profile delay at {rate:,.0f} events/s for 10 s: "
+            f"p50 {report['lag_ms_p50']:.0f} ms, p99 {report['lag_ms_p99']:.0f} ms "
+            f"({report['lag_samples']:,} events)"
+        )
 
 
 if __name__ == "__main__":

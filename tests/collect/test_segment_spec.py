@@ -106,16 +106,32 @@ def test_single_message_endpoint_sets_the_type_and_drops_the_write_key() -> None
 
 
 @pytest.mark.parametrize(
-    ("context", "kind", "expected"),
+    ("raw", "kind", "expected"),
     [
-        ({"channel": "line"}, "web", "line"),
-        ({"channel": "browser"}, "app", "web"),
-        ({"channel": "mobile"}, "web", "app"),
-        ({"channel": "mars"}, "pos", "pos"),
-        ({}, "pos", "pos"),
+        ("line", "web", "line"),
+        ("browser", "app", "web"),
+        ("mobile", "web", "app"),
+        ("mars", "pos", "pos"),
+        (None, "pos", "pos"),
+        ("server", "web", "server"),
     ],
 )
-def test_channel_comes_from_context_when_it_names_one_else_the_source(
-    context: dict[str, str], kind: str, expected: str
+def test_channel_comes_from_the_message_when_it_names_one_else_the_source(
+    raw: str | None, kind: str, expected: str
 ) -> None:
-    assert channel_of(context, kind) == expected
+    assert channel_of(raw, kind) == expected
+
+
+def test_top_level_channel_is_read_before_context_channel() -> None:
+    accepted = normalise_messages(
+        {
+            "batch": [
+                message(channel="mobile", context={"channel": "line"}),
+                message(context={"channel": "line"}),
+            ]
+        },
+        endpoint_type=None,
+        source_kind="web",
+        received_at=NOW,
+    )
+    assert [m.channel for m in accepted] == ["app", "line"]

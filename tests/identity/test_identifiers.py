@@ -97,3 +97,21 @@ def test_custom_identifier_types_and_priorities_come_from_settings() -> None:
     assert rules.limit("phone") == 2
     assert rules.limit("user_id") == 1
     assert rules.limit("citizen_id") == 5
+
+
+def test_alias_links_the_previous_id_to_the_user() -> None:
+    message = {"type": "alias", "userId": "M1", "previousId": "anon-42"}
+    assert extract_identifiers(message, RULES) == [
+        Identifier("user_id", "M1"),
+        Identifier("anonymous_id", "anon-42"),
+    ]
+
+
+def test_group_traits_describe_the_company_and_identify_nobody() -> None:
+    message = {
+        "type": "group",
+        "userId": "M1",
+        "groupId": "c-1",
+        "traits": {"email": "sales@company.co.th", "phone": "021234567"},
+    }
+    assert extract_identifiers(message, RULES) == [Identifier("user_id", "M1")]

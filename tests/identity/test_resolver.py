@@ -67,6 +67,26 @@ def test_user_id_limit_blocks_a_merge_and_the_refusal_is_reported() -> None:
     assert result.profile_id == graph.owner[user("u2")]
 
 
+def test_a_new_member_on_a_shared_device_starts_their_own_profile() -> None:
+    graph = run([[user("u1"), anon("tablet")]])
+    first = graph.owner[user("u1")]
+    result = resolve(graph, [user("u2"), anon("tablet")], RULES, lambda: "p-new")
+    assert result.profile_id == "p-new"
+    assert result.created is True
+    assert graph.owner[user("u2")] == "p-new"
+    assert graph.owner[anon("tablet")] == first
+    assert [(r.identifier, r.profile_id, r.reason) for r in result.rejections] == [
+        (anon("tablet"), "p-new", "limit")
+    ]
+
+
+def test_the_highest_priority_profile_keeps_the_event_when_a_lower_one_conflicts() -> None:
+    graph = run([[user("u1"), anon("a1")], [user("u2"), email("x@x.th")]])
+    result = resolve(graph, [user("u1"), email("x@x.th"), anon("a1")], RULES, lambda: "new")
+    assert result.profile_id == graph.owner[user("u1")]
+    assert [(r.identifier, r.reason) for r in result.rejections] == [(email("x@x.th"), "limit")]
+
+
 def test_an_event_with_more_identifiers_than_allowed_links_only_the_allowed_number() -> None:
     phones = [Identifier("phone", f"+6681000000{i}") for i in range(7)]
     graph = IdentityGraph()

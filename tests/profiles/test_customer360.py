@@ -132,9 +132,9 @@ def test_computed_traits_follow_orders_and_refunds(workspace: Workspace) -> None
     assert computed["average_order_value"] == round(2000 / 3, 2)
     assert computed["currency"] == "THB"
     assert computed["spent_other_currencies"] == {"USD": 30.0}
-    assert computed["last_order_at"] == "2026-03-12T03:00:00Z"
+    assert computed["last_order_at"] == "2026-03-12T03:00:00.000Z"
     assert computed["favourite_category"] == "serum"
-    assert computed["first_seen"] == "2026-01-10T03:00:00Z"
+    assert computed["first_seen"] == "2026-01-10T03:00:00.000Z"
 
 
 def test_lookup_of_nobody_is_404_and_bad_identifiers_are_400(workspace: Workspace) -> None:

@@ -10,7 +10,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sampan.collect.models import Event
@@ -18,6 +17,7 @@ from sampan.collect.schemas import SourceInfo
 from sampan.collect.segment_spec import AcceptedMessage
 from sampan.core.errors import Unauthorized
 from sampan.db.engine import Database
+from sampan.db.upsert import insert_ignoring_duplicates
 
 # Serialises event inserts across processes on PostgreSQL, so sequence numbers commit in
 # order and a consumer's cursor never skips an event committed late with a lower seq.
@@ -45,18 +45,9 @@ def store_messages(
         }
         for m in messages
     ]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})"))
-        pg_stmt = postgresql.insert(Event).on_conflict_do_nothing(
-            index_elements=["source_id", "message_id"]
-        )
-        session.execute(pg_stmt, rows)
-    else:
-        lite_stmt = sqlite.insert(Event).on_conflict_do_nothing(
-            index_elements=["source_id", "message_id"]
-        )
-        session.execute(lite_stmt, rows)
+    insert_ignoring_duplicates(session, Event, rows, ["source_id", "message_id"])
 
 
 @dataclass

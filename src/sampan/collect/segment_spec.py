@@ -170,15 +170,18 @@ def _normalise(
         name=name,
         user_id=user_id,
         anonymous_id=anonymous_id,
-        channel=channel_of(context, source_kind),
+        channel=channel_of(msg.get("channel") or context.get("channel"), source_kind),
         timestamp_ms=int(timestamp.timestamp() * 1000),
         body=body,
     )
 
 
-def channel_of(context: dict[str, Any], source_kind: str) -> str:
-    """Return the business channel: ``context.channel`` when it names one, else the source's."""
-    raw = context.get("channel")
+def channel_of(raw: Any, source_kind: str) -> str:
+    """Return the business channel: the message's ``channel`` when it names one, else the source's.
+
+    Segment puts ``channel`` at the top level (``browser``, ``mobile``, ``server``); Sampan
+    also reads ``context.channel`` so a client can say ``line`` or ``pos`` explicitly.
+    """
     if isinstance(raw, str):
         value = CHANNEL_ALIASES.get(raw.lower(), raw.lower())
         if value in CHANNELS:

@@ -182,7 +182,12 @@ def extract_identifiers(message: Mapping[str, Any], rules: IdentityRules) -> lis
     ]
     context = message.get("context")
     context = context if isinstance(context, Mapping) else {}
-    for traits in (message.get("traits"), context.get("traits")):
+    if message.get("type") == "alias":
+        # Segment's alias joins a previous id (usually the anonymous one) to the user id.
+        found.append(normalise("anonymous_id", message.get("previousId"), rules))
+    # A group message's traits describe the company, not the person.
+    own_traits = message.get("traits") if message.get("type") != "group" else None
+    for traits in (own_traits, context.get("traits")):
         if isinstance(traits, Mapping):
             for key, raw in traits.items():
                 id_type = _TRAIT_ALIASES.get(key, key)

@@ -49,7 +49,8 @@ class LinkDecision(Base):
     """An identifier that an event carried but that was deliberately not linked."""
 
     __tablename__ = "identity_decisions"
-    __table_args__ = (Index("ix_identity_decisions_profile_id", "profile_id"),)
+    # One row per refused link, however many events repeat it.
+    __table_args__ = (UniqueConstraint("profile_id", "type", "value", "reason"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     event_seq: Mapped[int | None] = mapped_column(BigInteger)

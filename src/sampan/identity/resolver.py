@@ -95,48 +95,70 @@ def resolve(
 ) -> Resolution:
     """Link an event's identifiers (highest priority first) and return its profile.
 
-    Identifiers already owned by other profiles merge those profiles into one unless a
-    limit or an un-merge guard forbids it; then the identifier is not linked and the
-    rejection is reported. The older profile (smaller id) survives a merge.
+    The event's identifiers form units: each profile that already owns some of them, and
+    each new identifier. Units are taken in priority order and kept while everything kept
+    fits the limits and no un-merge guard separates two kept profiles; a unit that does
+    not fit is refused, and its identifiers reported. So, as in Segment Unify, a conflict
+    drops the lower-priority identifiers: a new member id arriving with a shared tablet's
+    anonymous id starts its own profile rather than joining the tablet's owner. The kept
+    profiles merge into the oldest (smallest id).
     """
-    owners = [graph.owner[i] for i in identifiers if i in graph.owner]
-    if not owners:
-        profile_id = new_profile_id()
-        resolution = Resolution(profile_id=profile_id, created=True)
-        _attach_new(graph, identifiers, profile_id, rules, resolution)
-        return resolution
-    target = owners[0]
-    resolution = Resolution(profile_id=target)
-    for identifier in identifiers:
-        owner = graph.owner.get(identifier)
-        if owner == target:
+    kept_profiles: list[str] = []
+    kept_new: list[Identifier] = []
+    counts: dict[str, int] = {}
+    resolution = Resolution(profile_id="")
+    for unit_owner, unit in _units(graph, identifiers):
+        if unit_owner is not None:
+            if any(frozenset({unit_owner, p}) in graph.guards for p in kept_profiles):
+                _refuse(resolution, unit, "unmerged")
+                continue
+            adds = {t: len(ids) for t, ids in graph.members.get(unit_owner, {}).items()}
+        else:
+            adds = {unit[0].type: 1}
+        if any(counts.get(t, 0) + n > rules.limit(t) for t, n in adds.items()):
+            _refuse(resolution, unit, "limit")
             continue
-        if owner is None:
-            _attach_new(graph, (identifier,), target, rules, resolution)
-            continue
-        if frozenset({owner, target}) in graph.guards:
-            resolution.rejections.append(Rejection(identifier, target, "unmerged"))
-            continue
-        if not graph.fits(target, owner, rules):
-            resolution.rejections.append(Rejection(identifier, target, "limit"))
-            continue
-        survivor, merged = (target, owner) if target < owner else (owner, target)
-        moved = graph.fold(survivor, merged)
-        resolution.merges.append(Merge(survivor, merged, tuple(moved), tuple(identifiers)))
-        target = survivor
+        for id_type, n in adds.items():
+            counts[id_type] = counts.get(id_type, 0) + n
+        if unit_owner is None:
+            kept_new.extend(unit)
+        else:
+            kept_profiles.append(unit_owner)
+    if kept_profiles:
+        target = min(kept_profiles)
+        for other in sorted(kept_profiles):
+            if other != target:
+                moved = graph.fold(target, other)
+                resolution.merges.append(Merge(target, other, tuple(moved), tuple(identifiers)))
+    else:
+        target = new_profile_id()
+        resolution.created = True
+    for identifier in kept_new:
+        graph.add(identifier, target)
     resolution.profile_id = target
+    for index, rejection in enumerate(resolution.rejections):
+        resolution.rejections[index] = Rejection(rejection.identifier, target, rejection.reason)
     return resolution
 
 
-def _attach_new(
-    graph: IdentityGraph,
-    identifiers: Iterable[Identifier],
-    profile_id: str,
-    rules: IdentityRules,
-    resolution: Resolution,
-) -> None:
+def _units(
+    graph: IdentityGraph, identifiers: Sequence[Identifier]
+) -> list[tuple[str | None, list[Identifier]]]:
+    """Group identifiers by owning profile (new ones alone), in order of first appearance."""
+    units: list[tuple[str | None, list[Identifier]]] = []
+    by_owner: dict[str, list[Identifier]] = {}
     for identifier in identifiers:
-        if graph.count(profile_id, identifier.type) < rules.limit(identifier.type):
-            graph.add(identifier, profile_id)
+        owner = graph.owner.get(identifier)
+        if owner is None:
+            units.append((None, [identifier]))
+        elif owner in by_owner:
+            by_owner[owner].append(identifier)
         else:
-            resolution.rejections.append(Rejection(identifier, profile_id, "limit"))
+            by_owner[owner] = [identifier]
+            units.append((owner, by_owner[owner]))
+    return units
+
+
+def _refuse(resolution: Resolution, unit: Iterable[Identifier], reason: str) -> None:
+    for identifier in unit:
+        resolution.rejections.append(Rejection(identifier, "", reason))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
+from sampan.db.upsert import insert_ignoring_duplicates
 from sampan.identity.identifiers import (
     Identifier,
     IdentityRules,
@@ -76,6 +77,7 @@ def resolve_events(
     created: list[str] = []
     merges: list[tuple[int, Any]] = []
     first_seq: dict[Identifier, int] = {}
+    decisions: list[dict[str, Any]] = []
     for seq, identifiers in extracted:
         if not identifiers:
             continue
@@ -86,18 +88,21 @@ def resolve_events(
         for identifier in identifiers:
             first_seq.setdefault(identifier, seq)
         merges.extend((seq, merge) for merge in result.merges)
-        for rejection in result.rejections:
-            session.add(
-                LinkDecision(
-                    event_seq=seq,
-                    profile_id=rejection.profile_id,
-                    type=rejection.identifier.type,
-                    value=rejection.identifier.value,
-                    reason=rejection.reason,
-                    decided_ms=now_ms,
-                )
-            )
+        decisions.extend(
+            {
+                "event_seq": seq,
+                "profile_id": rejection.profile_id,
+                "type": rejection.identifier.type,
+                "value": rejection.identifier.value,
+                "reason": rejection.reason,
+                "decided_ms": now_ms,
+            }
+            for rejection in result.rejections
+        )
     _write_graph(session, graph, loaded, first_seq, now_ms)
+    insert_ignoring_duplicates(
+        session, LinkDecision, decisions, ["profile_id", "type", "value", "reason"]
+    )
     published = []
     for seq, merge in merges:
         record = MergeRecord(

@@ -1,7 +1,8 @@
 """Fold events into a profile's traits and computed traits; merging two folds is exact.
 
-Every figure is a sum, a count, a minimum or a maximum, and traits keep the value of the
-latest event timestamp, so the result depends neither on arrival order nor on merges.
+Every figure is a sum, a count, a minimum, a maximum or a union keyed by order id or event
+seq, and traits keep the value of the latest event timestamp, so the result depends
+neither on arrival order nor on merges, and an order reported twice counts once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from sampan.core.clock import from_ms
 
 ORDER_EVENTS = frozenset({"Order Completed"})
-REFUND_EVENTS = frozenset({"Order Refunded"})
+# Segment's e-commerce spec: a refund without an amount, or a cancellation, is of the whole order.
+REFUND_EVENTS = frozenset({"Order Refunded", "Order Cancelled"})
 VIEW_EVENTS = frozenset({"Product Viewed", "Product Added", "Product Clicked"})
 
 
@@ -29,11 +31,10 @@ class ProfileState:
     last_seen_ms: int | None = None
     event_count: int = 0
     channels: dict[str, int] = field(default_factory=dict)
-    order_count: int = 0
-    spent_minor: dict[str, int] = field(default_factory=dict)
-    refunded_minor: dict[str, int] = field(default_factory=dict)
-    orders_by_currency: dict[str, int] = field(default_factory=dict)
-    last_order_ms: int | None = None
+    # order key -> [amount in minor units, currency, timestamp ms, seq]
+    orders: dict[str, list[Any]] = field(default_factory=dict)
+    # event seq -> [order key, amount in minor units or None for the whole order, currency]
+    refunds: dict[str, list[Any]] = field(default_factory=dict)
     bought_categories: dict[str, int] = field(default_factory=dict)
     viewed_categories: dict[str, int] = field(default_factory=dict)
 
@@ -74,15 +75,21 @@ def apply_event(
     props = message.get("properties")
     props = props if isinstance(props, Mapping) else {}
     if event in ORDER_EVENTS:
-        currency = _currency(props, default_currency)
-        state.order_count += 1
-        state.orders_by_currency[currency] = state.orders_by_currency.get(currency, 0) + 1
-        _add(state.spent_minor, currency, order_amount_minor(props))
-        state.last_order_ms = _max(state.last_order_ms, timestamp_ms)
-        for category, quantity in _categories(props):
-            _add(state.bought_categories, category, quantity)
+        key = _order_key(props, seq)
+        entry = [order_amount_minor(props), _currency(props, default_currency), timestamp_ms, seq]
+        if key not in state.orders:
+            for category, quantity in _categories(props):
+                _add(state.bought_categories, category, quantity)
+        if key not in state.orders or entry[2:] > state.orders[key][2:]:
+            state.orders[key] = entry
     elif event in REFUND_EVENTS:
-        _add(state.refunded_minor, _currency(props, default_currency), order_amount_minor(props))
+        has_amount = any(_decimal(props.get(k)) is not None for k in ("total", "revenue", "value"))
+        amount = order_amount_minor(props) if has_amount else None
+        state.refunds[str(seq)] = [
+            _order_key(props, seq),
+            amount,
+            _currency(props, default_currency),
+        ]
     elif event in VIEW_EVENTS:
         viewed = props.get("category")
         if isinstance(viewed, str) and viewed:
@@ -98,11 +105,8 @@ def merge_states(survivor: ProfileState, merged: ProfileState) -> ProfileState:
         last_seen_ms=_max(survivor.last_seen_ms, merged.last_seen_ms),
         event_count=survivor.event_count + merged.event_count,
         channels=_sum(survivor.channels, merged.channels),
-        order_count=survivor.order_count + merged.order_count,
-        spent_minor=_sum(survivor.spent_minor, merged.spent_minor),
-        refunded_minor=_sum(survivor.refunded_minor, merged.refunded_minor),
-        orders_by_currency=_sum(survivor.orders_by_currency, merged.orders_by_currency),
-        last_order_ms=_max(survivor.last_order_ms, merged.last_order_ms),
+        orders=_latest(survivor.orders, merged.orders),
+        refunds={**survivor.refunds, **merged.refunds},
         bought_categories=_sum(survivor.bought_categories, merged.bought_categories),
         viewed_categories=_sum(survivor.viewed_categories, merged.viewed_categories),
     )
@@ -115,28 +119,33 @@ def merge_states(survivor: ProfileState, merged: ProfileState) -> ProfileState:
 
 def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any]:
     """Return the computed traits shown on the Customer 360."""
-    spent = state.spent_minor.get(default_currency, 0) - state.refunded_minor.get(
-        default_currency, 0
-    )
-    orders = state.orders_by_currency.get(default_currency, 0)
+    spent: dict[str, int] = {}
+    orders_in: dict[str, int] = {}
+    for amount, currency, _, _ in state.orders.values():
+        _add(spent, currency, amount)
+        _add(orders_in, currency, 1)
+    for order_key, amount, currency in state.refunds.values():
+        order = state.orders.get(order_key)
+        if amount is None:
+            amount, currency = (order[0], order[1]) if order else (0, currency)
+        _add(spent, currency, -amount)
+    total = spent.get(default_currency, 0)
+    orders = orders_in.get(default_currency, 0)
     favourite = _top(state.bought_categories) or _top(state.viewed_categories)
-    other = {
-        cur: _major(amount - state.refunded_minor.get(cur, 0))
-        for cur, amount in state.spent_minor.items()
-        if cur != default_currency
-    }
+    other = {cur: _major(amount) for cur, amount in spent.items() if cur != default_currency}
+    last_order = max((order[2] for order in state.orders.values()), default=None)
     return {
         "first_seen": _iso(state.first_seen_ms),
         "last_seen": _iso(state.last_seen_ms),
         "event_count": state.event_count,
         "channels": sorted(state.channels),
         "preferred_channel": _top(state.channels),
-        "order_count": state.order_count,
-        "total_spent": _major(spent),
-        "average_order_value": _major(round(spent / orders)) if orders else 0.0,
+        "order_count": len(state.orders),
+        "total_spent": _major(total),
+        "average_order_value": _major(round(total / orders)) if orders else 0.0,
         "currency": default_currency,
         "spent_other_currencies": other,
-        "last_order_at": _iso(state.last_order_ms),
+        "last_order_at": _iso(last_order),
         "favourite_category": favourite,
     }
 
@@ -153,6 +162,22 @@ def order_amount_minor(props: Mapping[str, Any]) -> int:
         quantity = _decimal(product.get("quantity")) or Decimal(1)
         total += price * quantity
     return int((total * 100).to_integral_value())
+
+
+def _order_key(props: Mapping[str, Any], seq: int) -> str:
+    order_id = props.get("order_id", props.get("orderId"))
+    if isinstance(order_id, str | int) and not isinstance(order_id, bool) and str(order_id):
+        return f"id:{order_id}"
+    return f"seq:{seq}"
+
+
+def _latest(a: Mapping[str, list[Any]], b: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    """Union orders by key; for an order reported in both, keep the latest report."""
+    result = dict(a)
+    for key, entry in b.items():
+        if key not in result or entry[2:] > result[key][2:]:
+            result[key] = entry
+    return result
 
 
 def _set_traits(state: ProfileState, traits: Mapping[str, Any], at: list[int]) -> None:
@@ -227,4 +252,4 @@ def _major(minor: int) -> float:
 def _iso(ms: int | None) -> str | None:
     if ms is None:
         return None
-    return from_ms(ms).isoformat().replace("+00:00", "Z")
+    return from_ms(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")

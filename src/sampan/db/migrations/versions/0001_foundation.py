@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:37:48.159632
+Create Date: 2026-11-23 17:57:18.232726
 """
 
 from collections.abc import Sequence
@@ -83,10 +83,14 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=20), nullable=False),
         sa.Column("decided_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_decisions")),
+        sa.UniqueConstraint(
+            "profile_id",
+            "type",
+            "value",
+            "reason",
+            name=op.f("uq_identity_decisions_profile_id_type_value_reason"),
+        ),
     )
-    with op.batch_alter_table("identity_decisions", schema=None) as batch_op:
-        batch_op.create_index("ix_identity_decisions_profile_id", ["profile_id"], unique=False)
-
     op.create_table(
         "identity_identifiers",
         sa.Column(
@@ -242,9 +246,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_identity_identifiers_profile_id")
 
     op.drop_table("identity_identifiers")
-    with op.batch_alter_table("identity_decisions", schema=None) as batch_op:
-        batch_op.drop_index("ix_identity_decisions_profile_id")
-
     op.drop_table("identity_decisions")
     op.drop_table("collect_sources")
     with op.batch_alter_table("collect_events", schema=None) as batch_op:
