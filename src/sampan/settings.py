@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     identity_custom_types: list[str] = Field(default_factory=list)
     identity_blocked_values: list[str] = Field(default_factory=list)
     pipeline_batch_size: int = 1000
+    # Browser SDKs post from the shop's own origin; list origins to restrict them.
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file inside the data dir."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from concurrent.futures import Future
 
 import orjson
 import pytest
@@ -178,3 +179,47 @@ def test_track_without_event_name_is_400(workspace: Workspace) -> None:
     )
     assert response.status_code == 400
     assert response.json()["message"] == "message: 'event' is required for a track message"
+
+
+@pytest.mark.parametrize(("short", "kind"), [("t", "track"), ("i", "identify"), ("p", "page")])
+def test_analytics_js_short_paths_and_text_plain_bodies_are_accepted(
+    workspace: Workspace, short: str, kind: str
+) -> None:
+    body = {"writeKey": workspace.write_key, "anonymousId": "a1", "event": "Cart Viewed"}
+    response = workspace.client.post(
+        f"/v1/{short}", content=orjson.dumps(body), headers={"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 200
+    assert [e.type for e in stored(workspace)] == [kind]
+
+
+def test_browsers_may_post_from_another_origin(workspace: Workspace) -> None:
+    preflight = workspace.client.options(
+        "/v1/batch",
+        headers={
+            "Origin": "https://shop.example.co.th",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+
+
+def test_storage_failure_is_503_json_so_clients_retry(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_submit(**_: object) -> Future[None]:
+        future: Future[None] = Future()
+        future.set_exception(OSError("disk full"))
+        return future
+
+    writer = workspace.client.app.state.collect.writer  # type: ignore[attr-defined]
+    monkeypatch.setattr(writer, "submit", failing_submit)
+    response = workspace.client.post(
+        "/v1/batch", json={"batch": [message()]}, headers=basic(workspace.write_key)
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert response.headers["retry-after"] == "1"
+    assert stored(workspace) == []

@@ -176,6 +176,7 @@ def test_search_finds_thai_and_latin_names_email_and_phone_in_any_form(
     assert found("+66 89 333 4444") == ["Somchai Jaidee"]
     assert found("089-111-2222") == ["สมหญิง รักดี"]
     assert found("nobody") == []
+    assert found("M11") == ["Somchai Jaidee"]
 
 
 def test_timeline_is_newest_first_paginated_and_filterable(workspace: Workspace) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
+import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -23,6 +24,7 @@ from sampan.db.engine import Database
 from sampan.db.requests import database
 
 tracking_router = APIRouter(prefix="/v1", tags=["tracking"])
+log = structlog.get_logger("sampan.collect")
 sources_router = APIRouter(prefix="/api/sources", tags=["sources"])
 
 
@@ -77,6 +79,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid JSON or message; the message names the field and index"},
     401: {"description": "Missing, invalid or disabled write key"},
     413: {"description": "Over 32 KB per message, 500 KB per request or 2,500 messages"},
+    503: {"description": "Storage failed; nothing was stored, retry"},
 }
 
 
@@ -151,7 +154,15 @@ async def _ingest(request: Request, endpoint_type: str | None) -> Response:
     done = runtime.writer.submit(
         source_id=source.id, messages=messages, received_ms=to_ms(received_at)
     )
-    await asyncio.wrap_future(done)
+    try:
+        await asyncio.wrap_future(done)
+    except Exception:  # noqa: BLE001 - the client must retry; nothing was stored
+        log.exception("storing a tracking request failed")
+        return _json(
+            {"success": False, "code": "unavailable", "message": "storage failed; retry later"},
+            503,
+            {"Retry-After": "1"},
+        )
     return _json({"success": True})
 
 
@@ -176,6 +187,8 @@ def _tracking_route(path: str, endpoint_type: str | None, summary: str) -> None:
 
 for _type in ("track", "identify", "page", "screen", "group", "alias"):
     _tracking_route(f"/{_type}", _type, f"Record a Segment {_type} message")
+    # analytics.js posts single messages to /v1/t, /v1/i, /v1/p, /v1/s, /v1/g, /v1/a.
+    _tracking_route(f"/{_type[0]}", _type, f"Record a Segment {_type} message (short alias)")
 _tracking_route("/batch", None, "Record a batch of Segment messages")
 _tracking_route("/b", None, "Record a batch of Segment messages (short alias)")
 

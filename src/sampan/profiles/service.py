@@ -47,12 +47,7 @@ def process_new_events(
     The cursor advances in the same transaction as the profile changes, so a crash
     replays the batch instead of losing or doubling it.
     """
-    cursor = session.scalar(
-        select(PipelineCursor).where(PipelineCursor.name == _CURSOR).with_for_update()
-    )
-    if cursor is None:
-        cursor = PipelineCursor(name=_CURSOR, last_seq=0)
-        session.add(cursor)
+    cursor = _lock_pipeline(session)
     events = collect.read_events_after(session, after_seq=cursor.last_seq, limit=batch_size)
     if not events:
         return PipelineProgress(processed=0, last_seq=cursor.last_seq, lags_ms=[])
@@ -91,6 +86,18 @@ def process_new_events(
         last_seq=cursor.last_seq,
         lags_ms=[max(0, now_ms - e.received_ms) for e in events],
     )
+
+
+def _lock_pipeline(session: Session) -> PipelineCursor:
+    """Take the pipeline's lock: one writer of identities and profiles at a time."""
+    cursor = session.scalar(
+        select(PipelineCursor).where(PipelineCursor.name == _CURSOR).with_for_update()
+    )
+    if cursor is None:
+        cursor = PipelineCursor(name=_CURSOR, last_seq=0)
+        session.add(cursor)
+        session.flush()
+    return cursor
 
 
 @dataclass
@@ -236,13 +243,13 @@ def search_profiles(
     conditions = []
     if text:
         conditions.append(Profile.search_text.contains(text.lower(), autoescape=True))
-        matched: set[str] = set()
-        for id_type in ("phone", "email", "user_id", "line_user_id", "loyalty_id"):
+        candidates = []
+        for id_type in rules.priority:
             try:
-                candidate = identity.normalise_identifier(id_type, text, rules)
+                candidates.append(identity.normalise_identifier(id_type, text, rules))
             except InvalidInput:
                 continue
-            matched |= set(identity.find_profile_ids(session, identifiers=[candidate]))
+        matched = set(identity.find_profile_ids(session, identifiers=candidates))
         if matched:
             conditions.append(Profile.id.in_(sorted(matched)))
     where = and_(Profile.merged_into.is_(None), or_(*conditions) if conditions else true())
@@ -341,6 +348,7 @@ def unmerge_profile(
     clock: Clock = system_clock,
 ) -> UnmergeResult:
     """Split a wrongly merged profile back out and re-attribute the events it brought."""
+    _lock_pipeline(session)
     survivor = _canonical_row(session, profile_id)
     split = identity.unmerge(session, profile_id=survivor.id, merge_id=merge_id, clock=clock)
     restored = session.get(Profile, split.restored_id)
