@@ -26,7 +26,11 @@ class Runtime:
         """Connect to the database and build the identity rules the settings describe."""
         url = settings.resolved_database_url()
         db = connect(url, sqlite_synchronous=settings.sqlite_synchronous)
-        derived_db = connect(url, sqlite_synchronous="NORMAL") if db.is_sqlite else db
+        derived_db = (
+            connect(url, sqlite_synchronous="NORMAL", write_lock=db.write_lock)
+            if db.is_sqlite
+            else db
+        )
         rules = IdentityRules.build(
             custom_types=settings.identity_custom_types,
             priority=settings.identity_priority,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
+    # SQLite has one writer at a time; threads of this process queue on this lock instead
+    # of on SQLite's busy handler, which sleeps up to 100 ms between retries.
+    write_lock: threading.Lock | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -29,7 +33,11 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Yield a session whose work is committed on success and rolled back on error."""
-        with self.sessions.begin() as session:
+        if self.write_lock is None:
+            with self.sessions.begin() as session:
+                yield session
+            return
+        with self.write_lock, self.sessions.begin() as session:
             yield session
 
     @contextmanager
@@ -72,8 +80,17 @@ def _dump_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def connect(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> Database:
-    """Create the engine for ``url``, creating the SQLite file's folder if needed."""
+def connect(
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    echo: bool = False,
+    write_lock: threading.Lock | None = None,
+) -> Database:
+    """Create the engine for ``url``, creating the SQLite file's folder if needed.
+
+    Databases that share a SQLite file within one process should share ``write_lock``.
+    """
     options: dict[str, Any] = {
         "echo": echo,
         "pool_size": 8,
@@ -97,4 +114,5 @@ def connect(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
         read_sessions=sessionmaker(reader, expire_on_commit=False),
+        write_lock=(write_lock or threading.Lock()) if url.startswith("sqlite") else None,
     )
