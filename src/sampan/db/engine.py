@@ -14,6 +14,30 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+class FairLock:
+    """A lock granted in arrival order, so a busy writer cannot starve the others.
+
+    ``threading.Lock`` lets the releasing thread take the lock straight back, which let
+    the pipeline worker starve the ingest writer.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._condition:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._condition.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *_: object) -> None:
+        with self._condition:
+            self._serving += 1
+            self._condition.notify_all()
+
+
 @dataclass(frozen=True)
 class Database:
     """An engine and its session factory; the unit of work opens sessions from it."""
@@ -23,7 +47,7 @@ class Database:
     read_sessions: sessionmaker[Session]
     # SQLite has one writer at a time; threads of this process queue on this lock instead
     # of on SQLite's busy handler, which sleeps up to 100 ms between retries.
-    write_lock: threading.Lock | None = None
+    write_lock: FairLock | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,7 +109,7 @@ def connect(
     *,
     sqlite_synchronous: str = "FULL",
     echo: bool = False,
-    write_lock: threading.Lock | None = None,
+    write_lock: FairLock | None = None,
 ) -> Database:
     """Create the engine for ``url``, creating the SQLite file's folder if needed.
 
@@ -114,5 +138,5 @@ def connect(
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
         read_sessions=sessionmaker(reader, expire_on_commit=False),
-        write_lock=(write_lock or threading.Lock()) if url.startswith("sqlite") else None,
+        write_lock=(write_lock or FairLock()) if url.startswith("sqlite") else None,
     )
