@@ -1,0 +1,30 @@
+"""The SQLite write lock serves waiting threads in arrival order."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sampan.db.engine import FairLock
+
+
+def test_waiters_get_the_lock_in_arrival_order_even_if_the_holder_asks_again() -> None:
+    lock = FairLock()
+    order: list[str] = []
+
+    def waiter(name: str) -> None:
+        with lock:
+            order.append(name)
+
+    with lock:
+        threads = []
+        for name in ("ingest", "api"):
+            thread = threading.Thread(target=waiter, args=(name,))
+            thread.start()
+            threads.append(thread)
+            time.sleep(0.05)  # let it queue before the next one
+    with lock:  # the previous holder asks again: it must queue behind the waiters
+        order.append("pipeline")
+    for thread in threads:
+        thread.join()
+    assert order == ["ingest", "api", "pipeline"]
