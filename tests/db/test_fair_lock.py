@@ -22,7 +22,8 @@ def test_waiters_get_the_lock_in_arrival_order_even_if_the_holder_asks_again() -
             thread = threading.Thread(target=waiter, args=(name,))
             thread.start()
             threads.append(thread)
-            time.sleep(0.05)  # let it queue before the next one
+            while lock._next_ticket < len(threads) + 1:  # wait until it has queued
+                time.sleep(0.001)
     with lock:  # the previous holder asks again: it must queue behind the waiters
         order.append("pipeline")
     for thread in threads:
