@@ -56,9 +56,12 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class IngestResult:
+    """What the paced ingestion offered, and how long each batch waited for its 200."""
+
     events: int
     failed: int
-    elapsed: float
+    offered_seconds: float
+    latencies: list[float]
 
 
 def phone_of(person: int) -> str:
@@ -164,12 +167,16 @@ async def closed_loop(
 async def paced_ingest(
     url: str, bodies: Iterator[tuple[int, bytes]], per_second: float, stop: asyncio.Event
 ) -> IngestResult:
-    """POST batches on a fixed schedule until ``stop`` is set (open loop: never waits for
-    answers to send the next one, so a slow server cannot lower the offered rate).
+    """POST batches on a fixed schedule until ``stop`` is set.
+
+    Open loop: a batch is due at its scheduled time whether or not earlier ones were
+    answered, and its latency counts from that time, so a slow server shows as latency
+    instead of quietly lowering the offered rate.
     """
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, int, bytes] | None] = asyncio.Queue()
+    latencies: list[float] = []
     accepted = failed = 0
 
     async def sender() -> None:
@@ -177,28 +184,31 @@ async def paced_ingest(
         reader, writer = await asyncio.open_connection(host, port)
         try:
             while (item := await queue.get()) is not None:
-                status, _ = await exchange(reader, writer, item[1])
+                due, events, request = item
+                status, _ = await exchange(reader, writer, request)
+                latencies.append(time.perf_counter() - due)
                 if status == 200:
-                    accepted += item[0]
+                    accepted += events
                 else:
-                    failed += item[0]
+                    failed += events
         finally:
             writer.close()
 
-    senders = [asyncio.create_task(sender()) for _ in range(4)]
+    senders = [asyncio.create_task(sender()) for _ in range(8)]
     start = time.perf_counter()
     for sent in itertools.count():
-        delay = start + sent / per_second - time.perf_counter()
-        if delay > 0:
+        due = start + sent / per_second
+        if due > time.perf_counter():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+                await asyncio.wait_for(stop.wait(), due - time.perf_counter())
         if stop.is_set():
             break
-        queue.put_nowait(next(bodies))
+        queue.put_nowait((due, *next(bodies)))
+    offered = time.perf_counter() - start
     for _ in senders:
         queue.put_nowait(None)
     await asyncio.gather(*senders)
-    return IngestResult(accepted, failed, time.perf_counter() - start)
+    return IngestResult(accepted, failed, offered, latencies)
 
 
 async def lookup_while_ingesting(
@@ -313,6 +323,7 @@ def main() -> None:
         lookup: dict[int, list[LoadResult]] = {c: [] for c in args.concurrency}
         loaded: dict[int, list[LoadResult]] = {c: [] for c in args.concurrency}
         ingest_notes: dict[int, list[str]] = {c: [] for c in args.concurrency}
+        ingest_failed = 0
         for repeat in range(args.repeats):
             for c in args.concurrency:
                 bare[c].append(run(lambda c=c: closed_loop(server.url, health, c, args.seconds)))
@@ -323,12 +334,16 @@ def main() -> None:
                     )
                 )
                 loaded[c].append(result)
+                ingest_failed += ingest.failed
                 backlog = httpx.get(f"{server.url}/api/pipeline", headers=server.auth).json()
                 drain_start = time.perf_counter()
                 wait_drained(server.url, server.auth)
                 note = (
-                    f"ingest offered {args.ingest_rate:,.0f} ev/s, accepted "
-                    f"{ingest.events / ingest.elapsed:,.0f} ev/s ({ingest.failed} failed), "
+                    f"ingest offered {args.ingest_rate:,.0f} ev/s for "
+                    f"{ingest.offered_seconds:.1f} s: {ingest.events:,} events accepted, "
+                    f"{ingest.failed} failed, batch answered p50 "
+                    f"{percentile(ingest.latencies, 50) * 1000:.0f} ms / p99 "
+                    f"{percentile(ingest.latencies, 99) * 1000:.0f} ms after due; pipeline "
                     f"backlog {backlog['backlog']:,} at the end, drained in "
                     f"{time.perf_counter() - drain_start:.1f} s"
                 )
@@ -364,11 +379,13 @@ def main() -> None:
         print(f"  ingestion (last repeat): {ingest_notes[c][-1]}")
     print(
         f"errors (non-200): healthz {errors['healthz']}, lookup {errors['lookup']}, "
-        f"lookup while ingesting {errors['loaded']}"
+        f"lookup while ingesting {errors['loaded']}; ingested events refused {ingest_failed}"
     )
     failures = [r.first_error for d in (bare, lookup, loaded) for rs in d.values() for r in rs]
     if any(errors.values()):
         sys.exit(f"some answers were not 200, e.g. {next(f for f in failures if f)}")
+    if ingest_failed:
+        sys.exit(f"{ingest_failed:,} ingested events were refused")
 
 
 if __name__ == "__main__":

@@ -170,3 +170,13 @@ def test_anonymous_ids_of_one_person_end_in_one_profile_whatever_the_order(
     first = partition(run(events, limits))
     second = partition(run(data.draw(st.permutations(events)), limits))
     assert first == second
+
+
+def test_a_profile_at_its_phone_limit_keeps_the_event_of_a_new_phone() -> None:
+    phones = [Identifier("phone", f"+6681000000{i}") for i in range(5, 10)]
+    graph = run([phones])
+    owner = graph.owner[phones[0]]
+    newcomer = Identifier("phone", "+66810000000")  # sorts before the known ones
+    result = resolve(graph, [newcomer, phones[2]], RULES, lambda: "new")
+    assert result.profile_id == owner
+    assert [(r.identifier, r.reason) for r in result.rejections] == [(newcomer, "limit")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from sampan.access import service
@@ -29,7 +29,9 @@ def issue(body: ApiKeyCreate, db: Annotated[Database, Depends(database)]) -> Iss
 
 
 @router.delete("/{key_id}", response_model=ApiKeyInfo, summary="Revoke an API key")
-def revoke(key_id: str, db: Annotated[Database, Depends(database)]) -> ApiKeyInfo:
+def revoke(key_id: str, request: Request, db: Annotated[Database, Depends(database)]) -> ApiKeyInfo:
     """Revoke a key; it is refused from the next request on."""
     with db.transaction() as session:
-        return service.revoke_api_key(session, key_id=key_id)
+        info = service.revoke_api_key(session, key_id=key_id)
+    request.app.state.api_keys.clear()
+    return info

@@ -17,10 +17,12 @@ from pydantic import BaseModel
 from sampan import __version__
 from sampan.access import service as access
 from sampan.access.api import router as keys_router
+from sampan.access.schemas import ApiKeyInfo
 from sampan.collect import service as collect
 from sampan.collect.api import CollectRuntime, sources_router, tracking_router
 from sampan.collect.schemas import SourceInfo
 from sampan.core.clock import Clock, system_clock
+from sampan.core.credentials import CredentialCache
 from sampan.core.errors import Conflict, InvalidInput, NotFound, SampanError, Unauthorized
 from sampan.profiles import service as profiles
 from sampan.profiles.api import router as profiles_router
@@ -42,16 +44,14 @@ class PipelineReport(BaseModel):
     lag_samples: int
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Refuse a management request without a valid, unrevoked API key."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing API key: send 'Authorization: Bearer <api key>'")
-    db = request.app.state.db
-    with db.reading() as session:
-        access.authenticate_api_key(session, api_key=credentials.credentials)
+    request.app.state.api_keys.authenticate(credentials.credentials)
 
 
 def create_app(
@@ -61,9 +61,13 @@ def create_app(
     pipeline = ProfilePipeline(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
-    def authenticate(write_key: str) -> SourceInfo:
+    def check_write_key(write_key: str) -> SourceInfo:
         with runtime.db.reading() as session:
             return collect.authenticate_write_key(session, write_key=write_key)
+
+    def check_api_key(api_key: str) -> ApiKeyInfo:
+        with runtime.db.reading() as session:
+            return access.authenticate_api_key(session, api_key=api_key)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -97,9 +101,10 @@ def create_app(
     app.state.identity_rules = runtime.rules
     app.state.currency = runtime.settings.default_currency
     app.state.collect = CollectRuntime(
-        writer=writer, keys=collect.SourceKeyCache(authenticate), clock=clock
+        writer=writer, keys=CredentialCache(check_write_key), clock=clock
     )
     app.state.pipeline = pipeline
+    app.state.api_keys = CredentialCache(check_api_key)
 
     @app.exception_handler(SampanError)
     async def domain_error(_: Request, exc: SampanError) -> JSONResponse:

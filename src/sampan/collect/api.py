@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from sampan.collect import service
-from sampan.collect.ingest import IngestWriter, SourceKeyCache
+from sampan.collect.ingest import IngestWriter
 from sampan.collect.schemas import IssuedSource, SourceCreate, SourceInfo, SourceUpdate
 from sampan.collect.segment_spec import MAX_REQUEST_BYTES, MessageRejected, parse_json
 from sampan.core.clock import Clock, to_ms
+from sampan.core.credentials import CredentialCache
 from sampan.core.errors import Unauthorized
 from sampan.db.engine import Database
 from sampan.db.requests import database
@@ -33,7 +34,7 @@ class CollectRuntime:
     """What the tracking routes need: the group-commit writer, the key cache, a clock."""
 
     writer: IngestWriter
-    keys: SourceKeyCache
+    keys: CredentialCache[SourceInfo]
     clock: Clock
 
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from sampan.collect.models import Event
-from sampan.collect.schemas import SourceInfo
 from sampan.collect.segment_spec import AcceptedMessage
-from sampan.core.errors import Unauthorized
 from sampan.db.engine import Database
 from sampan.db.upsert import insert_ignoring_duplicates
 
@@ -28,9 +26,13 @@ def store_messages(
     session: Session, *, source_id: str, messages: Sequence[AcceptedMessage], received_ms: int
 ) -> None:
     """Append messages to the log; a message id already stored for the source is ignored."""
-    if not messages:
-        return
-    rows = [
+    _append(session, _rows(source_id, messages, received_ms))
+
+
+def _rows(
+    source_id: str, messages: Sequence[AcceptedMessage], received_ms: int
+) -> list[dict[str, Any]]:
+    return [
         {
             "source_id": source_id,
             "message_id": m.message_id,
@@ -45,6 +47,11 @@ def store_messages(
         }
         for m in messages
     ]
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({_EVENT_LOG_LOCK})"))
     insert_ignoring_duplicates(session, Event, rows, ["source_id", "message_id"])
@@ -113,14 +120,13 @@ class IngestWriter:
 
     def _commit(self, pending: list[_Pending]) -> None:
         try:
+            rows = [
+                row
+                for item in pending
+                for row in _rows(item.source_id, item.messages, item.received_ms)
+            ]
             with self._db.transaction() as session:
-                for item in pending:
-                    store_messages(
-                        session,
-                        source_id=item.source_id,
-                        messages=item.messages,
-                        received_ms=item.received_ms,
-                    )
+                _append(session, rows)
         except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
             for item in pending:
                 item.done.set_exception(exc)
@@ -129,41 +135,3 @@ class IngestWriter:
             item.done.set_result(None)
         if self._on_commit is not None:
             self._on_commit()
-
-
-class SourceKeyCache:
-    """Remember write-key checks for a moment so each request does not query the database."""
-
-    def __init__(
-        self,
-        authenticate: Callable[[str], SourceInfo],
-        *,
-        ttl_seconds: float = 1.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._authenticate = authenticate
-        self._ttl = ttl_seconds
-        self._monotonic = monotonic
-        self._entries: dict[str, tuple[float, SourceInfo | Unauthorized]] = {}
-
-    def authenticate(self, write_key: str) -> SourceInfo:
-        """Return the source owning the key, or raise Unauthorized."""
-        now = self._monotonic()
-        entry = self._entries.get(write_key)
-        if entry is None or now - entry[0] > self._ttl:
-            result: SourceInfo | Unauthorized
-            try:
-                result = self._authenticate(write_key)
-            except Unauthorized as exc:
-                result = exc
-            if len(self._entries) > 10_000:
-                self._entries.clear()
-            entry = (now, result)
-            self._entries[write_key] = entry
-        if isinstance(entry[1], Unauthorized):
-            raise entry[1]
-        return entry[1]
-
-    def clear(self) -> None:
-        """Forget every cached answer (after a source is disabled or enabled)."""
-        self._entries.clear()

@@ -152,9 +152,8 @@ def _normalise(
         )
     message_id = _optional_id(msg, "messageId", where) or str(uuid.uuid4())
     msg["messageId"] = message_id
-    timestamp = _corrected_timestamp(msg, shared, where, received_at)
+    timestamp = _set_timestamps(msg, shared, where, received_at, received_iso)
     msg["receivedAt"] = received_iso
-    msg["timestamp"] = _iso(timestamp)
     msg.pop("writeKey", None)
     body = orjson.dumps(msg)
     # Measured once, on the stored form, allowing for the fields the server added.
@@ -202,19 +201,30 @@ def _optional_id(msg: dict[str, Any], key: str, where: str) -> str | None:
     return text
 
 
-def _corrected_timestamp(
-    msg: dict[str, Any], shared: dict[str, Any], where: str, received_at: datetime
+def _set_timestamps(
+    msg: dict[str, Any],
+    shared: dict[str, Any],
+    where: str,
+    received_at: datetime,
+    received_iso: str,
 ) -> datetime:
-    """Correct the client clock as Segment does: receivedAt - (sentAt - timestamp)."""
+    """Set ``timestamp`` corrected for the client clock as Segment does; return it.
+
+    Segment's rule: timestamp = receivedAt - (sentAt - originalTimestamp).
+    """
     original = _parse_time(msg.get("timestamp") or msg.get("originalTimestamp"), "timestamp", where)
     sent_at = _parse_time(msg.get("sentAt") or shared.get("sentAt"), "sentAt", where)
     if original is None:
+        msg["timestamp"] = received_iso
         return received_at
     msg["originalTimestamp"] = _iso(original)
     if sent_at is None:
+        msg["timestamp"] = msg["originalTimestamp"]
         return original
     msg["sentAt"] = _iso(sent_at)
-    return received_at - (sent_at - original)
+    corrected = received_at - (sent_at - original)
+    msg["timestamp"] = _iso(corrected)
+    return corrected
 
 
 def _parse_time(value: Any, field: str, where: str) -> datetime | None:

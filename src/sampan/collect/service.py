@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sampan.collect.ingest import IngestWriter, SourceKeyCache
+from sampan.collect.ingest import IngestWriter
 from sampan.collect.models import Event, Source
 from sampan.collect.schemas import CollectedEvent, IssuedSource, SourceInfo, SourceKind
 from sampan.collect.segment_spec import (
@@ -26,7 +26,6 @@ __all__ = [
     "AcceptedMessage",
     "IngestWriter",
     "MessageRejected",
-    "SourceKeyCache",
     "authenticate_write_key",
     "count_events",
     "create_source",

@@ -7,7 +7,7 @@ from fastapi import Request
 from sampan.db.engine import Database
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     """Return the app's database; routes open their unit of work from it."""
     db = request.app.state.db
     assert isinstance(db, Database)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -82,10 +83,6 @@ class IdentityRules:
     limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     blocked: frozenset[str] = DEFAULT_BLOCKED
     phone_region: str = "TH"
-    # Normalising e-mails and phones dominates resolution time, and values repeat a lot.
-    _normalised: dict[tuple[str, str], Identifier | None] = field(
-        default_factory=dict, compare=False, repr=False
-    )
 
     @classmethod
     def build(
@@ -121,25 +118,23 @@ def normalise(identifier_type: str, raw: Any, rules: IdentityRules) -> Identifie
     """Return the normalised identifier, or None when the value identifies nobody."""
     if raw is None or isinstance(raw, bool) or not isinstance(raw, str | int):
         return None
-    key = (identifier_type, str(raw))
-    cache = rules._normalised
-    if key in cache:
-        return cache[key]
-    if len(cache) > 500_000:
-        cache.clear()
-    result = cache[key] = _normalise(identifier_type, key[1], rules)
-    return result
+    return _normalise(identifier_type, str(raw), rules.blocked, rules.phone_region)
 
 
-def _normalise(identifier_type: str, raw: str, rules: IdentityRules) -> Identifier | None:
+# Normalising e-mails and phones dominates resolution time, and values repeat a lot; the
+# cache is bounded and evicts the least recently used values.
+@lru_cache(maxsize=1_000_000)
+def _normalise(
+    identifier_type: str, raw: str, blocked: frozenset[str], phone_region: str
+) -> Identifier | None:
     value = raw.strip()
-    if value.lower() in rules.blocked:
+    if value.lower() in blocked:
         return None
     if identifier_type == "email":
         email = normalise_email(value)
-        return Identifier("email", email) if email and email not in rules.blocked else None
+        return Identifier("email", email) if email and email not in blocked else None
     if identifier_type == "phone":
-        phone = normalise_phone(value, rules.phone_region)
+        phone = normalise_phone(value, phone_region)
         return Identifier("phone", phone) if phone else None
     return Identifier(identifier_type, value)
 

@@ -144,7 +144,11 @@ def resolve(
 def _units(
     graph: IdentityGraph, identifiers: Sequence[Identifier]
 ) -> list[tuple[str | None, list[Identifier]]]:
-    """Group identifiers by owning profile (new ones alone), in order of first appearance."""
+    """Group identifiers by owning profile (new ones alone), highest priority first.
+
+    Among units whose best identifier has the same type, known profiles come before new
+    identifiers: a profile already holding five phones keeps the event of a sixth.
+    """
     units: list[tuple[str | None, list[Identifier]]] = []
     by_owner: dict[str, list[Identifier]] = {}
     for identifier in identifiers:
@@ -156,7 +160,14 @@ def _units(
         else:
             by_owner[owner] = [identifier]
             units.append((owner, by_owner[owner]))
-    return units
+    position = {identifier: index for index, identifier in enumerate(identifiers)}
+    type_order: dict[str, int] = {}
+    for identifier in identifiers:  # sorted by priority, so first sight gives the type's rank
+        type_order.setdefault(identifier.type, len(type_order))
+    return sorted(
+        units,
+        key=lambda unit: (type_order[unit[1][0].type], unit[0] is None, position[unit[1][0]]),
+    )
 
 
 def _refuse(resolution: Resolution, unit: Iterable[Identifier], reason: str) -> None:

@@ -26,13 +26,13 @@ router = APIRouter(prefix="/api/profiles", tags=["profiles"])
 Db = Annotated[Database, Depends(database)]
 
 
-def _rules(request: Request) -> IdentityRules:
+async def _rules(request: Request) -> IdentityRules:
     rules = request.app.state.identity_rules
     assert isinstance(rules, IdentityRules)
     return rules
 
 
-def _currency(request: Request) -> str:
+async def _currency(request: Request) -> str:
     return str(request.app.state.currency)
 
 

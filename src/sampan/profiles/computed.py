@@ -85,11 +85,10 @@ def apply_event(
     elif event in REFUND_EVENTS:
         has_amount = any(_decimal(props.get(k)) is not None for k in ("total", "revenue", "value"))
         amount = order_amount_minor(props) if has_amount else None
-        state.refunds[str(seq)] = [
-            _order_key(props, seq),
-            amount,
-            _currency(props, default_currency),
-        ]
+        order_key = _order_key(props, seq)
+        # A whole-order refund counts once per order, however many events report it.
+        refund_key = str(seq) if amount is not None else f"all:{order_key}"
+        state.refunds[refund_key] = [order_key, amount, _currency(props, default_currency)]
     elif event in VIEW_EVENTS:
         viewed = props.get("category")
         if isinstance(viewed, str) and viewed:
