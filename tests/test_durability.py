@@ -64,6 +64,16 @@ def batch(start: int, count: int) -> dict[str, object]:
     }
 
 
+def send_all(client: httpx.Client, write_key: str) -> int:
+    """Send 2,000 events in batches of 100; return how many were accepted."""
+    for n in range(20):
+        response = client.post(
+            "/v1/batch", json=batch(n * 100, 100), headers={"X-Write-Key": write_key}
+        )
+        assert response.status_code == 200
+    return 2000
+
+
 @pytest.mark.timeout(180)
 def test_sigkill_loses_no_accepted_event_and_profiles_count_each_once(
     tmp_path: Path, database_url: str
@@ -71,17 +81,9 @@ def test_sigkill_loses_no_accepted_event_and_profiles_count_each_once(
     keys = init(tmp_path, database_url)
     port = free_port()
     server = start_server(tmp_path, database_url, port)
-    accepted = 0
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for n in range(20):
-                response = client.post(
-                    "/v1/batch",
-                    json=batch(n * 100, 100),
-                    headers={"X-Write-Key": keys["write_key"]},
-                )
-                assert response.status_code == 200
-                accepted += 100
+            accepted = send_all(client, keys["write_key"])
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
@@ -89,13 +91,7 @@ def test_sigkill_loses_no_accepted_event_and_profiles_count_each_once(
     server = start_server(tmp_path, database_url, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for n in range(20):
-                response = client.post(
-                    "/v1/batch",
-                    json=batch(n * 100, 100),
-                    headers={"X-Write-Key": keys["write_key"]},
-                )
-                assert response.status_code == 200
+            send_all(client, keys["write_key"])
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 report = client.get(

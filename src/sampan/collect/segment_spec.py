@@ -121,7 +121,7 @@ def _normalise(
 ) -> AcceptedMessage:
     if not isinstance(message, dict):
         raise MessageRejected(400, f"{where}: each message must be a JSON object")
-    msg = dict(message)
+    msg = message  # parsed for this request only: normalised in place
     msg_type = endpoint_type or msg.get("type")
     if msg_type not in MESSAGE_TYPES:
         raise MessageRejected(
@@ -190,6 +190,8 @@ def channel_of(raw: Any, source_kind: str) -> str:
 
 def _optional_id(msg: dict[str, Any], key: str, where: str) -> str | None:
     value = msg.get(key)
+    if type(value) is str and 0 < len(value) <= MAX_ID_LENGTH:
+        return value  # the common case, checked first on the hot path
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
