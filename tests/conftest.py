@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -98,9 +99,14 @@ class Workspace:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
 
+    @property
+    def state(self) -> Any:
+        """The management app's state: pipeline, caches, database."""
+        return self.client.app.app.state  # type: ignore[attr-defined]
+
     def drain(self) -> int:
         """Fold every logged event into profiles now."""
-        pipeline = self.client.app.state.pipeline  # type: ignore[attr-defined]
+        pipeline = self.state.pipeline
         return int(pipeline.drain())
 
     def new_source(self, kind: str) -> str:

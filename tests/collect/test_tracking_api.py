@@ -214,7 +214,7 @@ def test_storage_failure_is_503_json_so_clients_retry(
         future.set_exception(OSError("disk full"))
         return future
 
-    writer = workspace.client.app.state.collect.writer  # type: ignore[attr-defined]
+    writer = workspace.state.collect.writer
     monkeypatch.setattr(writer, "submit", failing_submit)
     response = workspace.client.post(
         "/v1/batch", json={"batch": [message()]}, headers=basic(workspace.write_key)
@@ -222,4 +222,23 @@ def test_storage_failure_is_503_json_so_clients_retry(
     assert response.status_code == 503
     assert response.json()["code"] == "unavailable"
     assert response.headers["retry-after"] == "1"
+    assert stored(workspace) == []
+
+
+def test_an_unexpected_failure_is_a_json_500_not_a_bare_one(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_: str) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(workspace.state.collect.keys, "authenticate", broken)
+    response = workspace.client.post(
+        "/v1/batch", json={"batch": [message()]}, headers=basic(workspace.write_key)
+    )
+    assert response.status_code == 500
+    assert response.json() == {
+        "success": False,
+        "code": "internal",
+        "message": "internal error; retry later",
+    }
     assert stored(workspace) == []

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, generate_latest
@@ -19,8 +20,14 @@ from sampan.access import service as access
 from sampan.access.api import router as keys_router
 from sampan.access.schemas import ApiKeyInfo
 from sampan.collect import service as collect
-from sampan.collect.api import CollectRuntime, sources_router, tracking_router
+from sampan.collect.api import sources_router
 from sampan.collect.schemas import SourceInfo
+from sampan.collect.tracking import (
+    TRACKING_ANSWER_SCHEMA,
+    CollectRuntime,
+    TrackingEndpoint,
+    tracking_openapi,
+)
 from sampan.core.clock import Clock, system_clock
 from sampan.core.credentials import CredentialCache
 from sampan.core.errors import Conflict, InvalidInput, NotFound, SampanError, Unauthorized
@@ -56,8 +63,12 @@ async def require_api_key(
 
 def create_app(
     runtime: Runtime, *, run_worker: bool = True, clock: Clock = system_clock
-) -> FastAPI:
-    """Return the Sampan HTTP app; it starts the ingest writer and, optionally, the worker."""
+) -> TrackingEndpoint:
+    """Return the Sampan ASGI app; it starts the ingest writer and, optionally, the worker.
+
+    The tracking endpoint answers /v1 itself and passes everything else to the FastAPI
+    management app, reachable as ``.app``.
+    """
     pipeline = ProfilePipeline(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
@@ -113,12 +124,39 @@ def create_app(
         return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
 
     secured = [Depends(require_api_key)]
-    app.include_router(tracking_router)
     app.include_router(sources_router, dependencies=secured)
     app.include_router(keys_router, dependencies=secured)
     app.include_router(profiles_router, dependencies=secured)
     _add_operations_routes(app, runtime, pipeline, secured)
-    return app
+    _document_tracking(app)
+    # In front of FastAPI, not inside it: /v1 posts skip the whole middleware stack.
+    return TrackingEndpoint(app, app.state.collect, runtime.settings.cors_origins)
+
+
+def _document_tracking(app: FastAPI) -> None:
+    """Add the /v1 endpoints, served by TrackingEndpoint, to the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema["paths"] = {**tracking_openapi(), **schema["paths"]}
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {})["TrackingAnswer"] = TRACKING_ANSWER_SCHEMA
+            components.setdefault("securitySchemes", {})["HTTPBasic"] = {
+                "type": "http",
+                "scheme": "basic",
+                "description": "The source's write key as user name, empty password "
+                "(or an X-Write-Key header, or writeKey in the body)",
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_operations_routes(
