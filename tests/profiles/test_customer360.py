@@ -332,3 +332,29 @@ def test_unmerge_splits_the_profile_and_re_attributes_events(workspace: Workspac
         f"/api/profiles/{merge['merged_id']}/unmerge", headers=workspace.auth
     )
     assert nothing.status_code == 409
+
+
+def test_unmerge_restores_the_profiles_merged_into_the_restored_one(
+    workspace: Workspace,
+) -> None:
+    send(workspace, identify("M20", name="ต้น"))
+    send(workspace, message(anonymousId="x", event="Product Viewed"))
+    send(workspace, message(anonymousId="y", event="Product Viewed"))
+    p1, p2, p3 = (
+        lookup(workspace, user_id="M20")["id"],
+        lookup(workspace, anonymous_id="x")["id"],
+        lookup(workspace, anonymous_id="y")["id"],
+    )
+    send(
+        workspace,
+        identify(None)
+        | {"anonymousId": "x", "context": {"externalIds": [{"id": "y", "type": "anonymous_id"}]}},
+    )
+    assert lookup(workspace, anonymous_id="y")["id"] == p2  # p3 merged into p2
+    send(workspace, identify("M20") | {"anonymousId": "x"})
+    assert lookup(workspace, anonymous_id="y")["id"] == p1  # p2 merged into p1
+    response = workspace.client.post(f"/api/profiles/{p1}/unmerge", json={}, headers=workspace.auth)
+    assert response.status_code == 200
+    assert lookup(workspace, anonymous_id="y")["id"] == p2
+    old = workspace.client.get(f"/api/profiles/{p3}", headers=workspace.auth).json()
+    assert old["id"] == p2

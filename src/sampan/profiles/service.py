@@ -134,13 +134,8 @@ def _merge_folds(
     survivor.created_ms = min(survivor.created_ms, merged.created_ms)
     merged.state = ProfileState()
     merged.merged_into = survivor_id
-    # Profiles merged earlier into the one now merged away must point at the new survivor.
-    for fold in folds.values():
-        if fold.merged_into == merged_id:
-            fold.merged_into = survivor_id
-    session.execute(
-        update(Profile).where(Profile.merged_into == merged_id).values(merged_into=survivor_id)
-    )
+    # Profiles merged earlier into the one now merged away keep pointing at it: readers
+    # follow the chain, and an un-merge that restores it restores them with it.
     session.execute(
         update(TimelineEntry)
         .where(TimelineEntry.profile_id == merged_id)
