@@ -24,11 +24,13 @@ def fold(events: list[tuple[int, dict[str, Any]]]) -> ProfileState:
     return state
 
 
-def order(order_id: str | None, total: float, ts: int, currency: str = "THB") -> dict[str, Any]:
+def order(
+    order_id: str | None, total: float, ts: int, currency: str = "THB", category: str = "serum"
+) -> dict[str, Any]:
     props: dict[str, Any] = {
         "total": total,
         "currency": currency,
-        "products": [{"category": "serum", "quantity": 1}],
+        "products": [{"category": category, "quantity": 1}],
     }
     if order_id is not None:
         props["order_id"] = order_id
@@ -89,6 +91,7 @@ EVENTS = st.lists(
             st.integers(0, 5000),
             st.integers(0, 100),
             st.sampled_from(["THB", "USD"]),
+            st.sampled_from(["serum", "cleanser", "sunscreen"]),
         ),
         st.builds(
             lambda name, city, ts: {

@@ -31,11 +31,10 @@ class ProfileState:
     last_seen_ms: int | None = None
     event_count: int = 0
     channels: dict[str, int] = field(default_factory=dict)
-    # order key -> [amount in minor units, currency, timestamp ms, seq]
+    # order key -> [amount in minor units, currency, timestamp ms, seq, {category: quantity}]
     orders: dict[str, list[Any]] = field(default_factory=dict)
     # event seq -> [order key, amount in minor units or None for the whole order, currency]
     refunds: dict[str, list[Any]] = field(default_factory=dict)
-    bought_categories: dict[str, int] = field(default_factory=dict)
     viewed_categories: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -76,11 +75,17 @@ def apply_event(
     props = props if isinstance(props, Mapping) else {}
     if event in ORDER_EVENTS:
         key = _order_key(props, seq)
-        entry = [order_amount_minor(props), _currency(props, default_currency), timestamp_ms, seq]
-        if key not in state.orders:
-            for category, quantity in _categories(props):
-                _add(state.bought_categories, category, quantity)
-        if key not in state.orders or entry[2:] > state.orders[key][2:]:
+        bought: dict[str, int] = {}
+        for category, quantity in _categories(props):
+            _add(bought, category, quantity)
+        entry = [
+            order_amount_minor(props),
+            _currency(props, default_currency),
+            timestamp_ms,
+            seq,
+            bought,
+        ]
+        if key not in state.orders or entry[2:4] > state.orders[key][2:4]:
             state.orders[key] = entry
     elif event in REFUND_EVENTS:
         has_amount = any(_decimal(props.get(k)) is not None for k in ("total", "revenue", "value"))
@@ -106,7 +111,6 @@ def merge_states(survivor: ProfileState, merged: ProfileState) -> ProfileState:
         channels=_sum(survivor.channels, merged.channels),
         orders=_latest(survivor.orders, merged.orders),
         refunds={**survivor.refunds, **merged.refunds},
-        bought_categories=_sum(survivor.bought_categories, merged.bought_categories),
         viewed_categories=_sum(survivor.viewed_categories, merged.viewed_categories),
     )
     for key, value in merged.traits.items():
@@ -120,9 +124,12 @@ def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any
     """Return the computed traits shown on the Customer 360."""
     spent: dict[str, int] = {}
     orders_in: dict[str, int] = {}
-    for amount, currency, _, _ in state.orders.values():
+    bought: dict[str, int] = {}
+    for amount, currency, _, _, categories in state.orders.values():
         _add(spent, currency, amount)
         _add(orders_in, currency, 1)
+        for category, quantity in categories.items():
+            _add(bought, category, quantity)
     for order_key, amount, currency in state.refunds.values():
         order = state.orders.get(order_key)
         if amount is None:
@@ -130,7 +137,7 @@ def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any
         _add(spent, currency, -amount)
     total = spent.get(default_currency, 0)
     orders = orders_in.get(default_currency, 0)
-    favourite = _top(state.bought_categories) or _top(state.viewed_categories)
+    favourite = _top(bought) or _top(state.viewed_categories)
     other = {cur: _major(amount) for cur, amount in spent.items() if cur != default_currency}
     last_order = max((order[2] for order in state.orders.values()), default=None)
     return {
@@ -174,7 +181,7 @@ def _latest(a: Mapping[str, list[Any]], b: Mapping[str, list[Any]]) -> dict[str,
     """Union orders by key; for an order reported in both, keep the latest report."""
     result = dict(a)
     for key, entry in b.items():
-        if key not in result or entry[2:] > result[key][2:]:
+        if key not in result or entry[2:4] > result[key][2:4]:
             result[key] = entry
     return result
 
