@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sampan.demo.customer_life import BANGKOK, CustomerLife, DemoEvent
+from sampan.demo.customer_life import BANGKOK, CustomerLife
+from sampan.demo.messages import DemoEvent
 from sampan.demo.people import (
     CHANNELS,
     generate_customers,

@@ -22,8 +22,8 @@ from rich.progress import (
 from rich.text import Text
 
 from sampan import __version__
-from sampan.demo.customer_life import DemoEvent
 from sampan.demo.generator import DemoSummary, generate_events, summarise
+from sampan.demo.messages import DemoEvent
 
 # Limits of Segment's HTTP Tracking API, which the /v1/batch endpoint keeps.
 MAX_EVENT_BYTES = 32 * 1024
