@@ -107,7 +107,18 @@ def test_keys_create_issues_a_working_new_admin_key(tmp_path: Path) -> None:
 def test_demo_loads_through_the_api_once_and_every_customer_becomes_one_profile(
     tmp_path: Path,
 ) -> None:
-    args = ("demo", "--customers", "60", "--seed", "3", "--no-serve", "--port", str(free_port()))
+    args = (
+        "demo",
+        "--customers",
+        "60",
+        "--seed",
+        "3",
+        "--no-serve",
+        "--port",
+        str(free_port()),
+        "--end",
+        "2026-06-30T12:00:00",
+    )
     first = sampan(*args, data_dir=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "Sampan demo is ready" in first.stdout
@@ -119,8 +130,11 @@ def test_demo_loads_through_the_api_once_and_every_customer_becomes_one_profile(
             people = profiles.search_profiles(
                 session, query="", rules=runtime.rules, currency="THB", limit=1
             ).total
+            logged = collect.read_events_after(session, after_seq=0, limit=100_000)
         assert events > 60 * 10
         assert people == 60
+        # --end is local (Asia/Bangkok) time: nothing lies after 2026-06-30 05:00 UTC.
+        assert max(e.timestamp_ms for e in logged) <= 1782795600000
         second = sampan(*args, data_dir=tmp_path)
         assert second.returncode == 0, second.stderr
         assert "already loaded" in second.stdout

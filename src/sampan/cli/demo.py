@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -35,6 +35,7 @@ def run_demo(
     port: int,
     serve: bool,
     console: Console,
+    end: datetime | None = None,
 ) -> None:
     """Start the server, load the demo data once per workspace, then keep serving."""
     initialise(runtime)
@@ -57,9 +58,10 @@ def run_demo(
         )
     )
     base_url = f"http://{host}:{port}"
-    end = datetime.now(ZoneInfo(runtime.settings.timezone)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    ) + timedelta(days=1)
+    # Never in the future: the data ends now (to the minute) unless an end is given.
+    zone = ZoneInfo(runtime.settings.timezone)
+    end = end.replace(tzinfo=end.tzinfo or zone) if end else datetime.now(zone)
+    end = end.astimezone(zone).replace(second=0, microsecond=0)
 
     def load() -> None:
         while not server.started:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -101,6 +102,10 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Keep serving after loading.")
     ] = True,
+    end: Annotated[
+        datetime | None,
+        typer.Option(help="Last moment of the 12 months, local time (default now)."),
+    ] = None,
 ) -> None:
     """Load a realistic Thai omnichannel brand through the public API, then serve it."""
     run_demo(
@@ -111,6 +116,7 @@ def demo(
         port=port,
         serve=serve_after,
         console=console,
+        end=end,
     )
 
 
