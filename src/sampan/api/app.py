@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -82,6 +83,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Management routes run in threads that compete with the event loop for the GIL; a
+        # few threads keep tracking requests timely under a heavy management load.
+        to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api_threads
         writer.start()
         if run_worker:
             pipeline.start()
