@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     identity_priority: list[str] = Field(default_factory=list)
     identity_custom_types: list[str] = Field(default_factory=list)
     identity_blocked_values: list[str] = Field(default_factory=list)
-    pipeline_batch_size: int = 1000
+    # Small batches hold the SQLite write lock briefly, so ingestion is never kept waiting long.
+    pipeline_batch_size: int = Field(default=200, ge=1, le=10_000)
     api_threads: int = Field(default=4, ge=1, le=200)
     # Browser SDKs post from the shop's own origin; list origins to restrict them.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
