@@ -20,6 +20,7 @@ import orjson
 
 from bench.events import batches as make_batches
 from bench.harness import percentile, pin_self, post_all, sampan_server
+from sampan.cli.process import tune_garbage_collector
 from sampan.collect.ingest import store_messages
 from sampan.collect.segment_spec import normalise_messages
 from sampan.db.engine import connect
@@ -60,7 +61,10 @@ def wait_drained(url: str, auth: dict[str, str], timeout: float = 600) -> dict[s
 
 
 def raw_insert_rate(all_batches: list[list[dict[str, object]]]) -> float:
-    """Insert the same normalised events straight into a fresh store, one commit per batch."""
+    """Insert the same normalised events straight into a fresh store, one commit per batch.
+
+    Under the same garbage-collector tuning as the server, so both run at their best.
+    """
     tmp = Path(tempfile.mkdtemp(prefix="sampan-raw-"))
     url = f"sqlite:///{tmp / 'raw.db'}"
     upgrade(url)
@@ -70,6 +74,7 @@ def raw_insert_rate(all_batches: list[list[dict[str, object]]]) -> float:
         normalise_messages({"batch": b}, endpoint_type=None, source_kind="web", received_at=now)
         for b in all_batches
     ]
+    tune_garbage_collector()
     start = time.perf_counter()
     for messages in prepared:
         with db.transaction() as session:

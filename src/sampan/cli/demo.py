@@ -12,6 +12,7 @@ from rich.console import Console
 
 from sampan.access import service as access
 from sampan.api.app import create_app
+from sampan.cli.process import tune_garbage_collector
 from sampan.cli.workspace import initialise
 from sampan.collect import service as collect
 from sampan.demo.loader import load_demo
@@ -92,6 +93,7 @@ def run_demo(
             server.should_exit = True
 
     loader = threading.Thread(target=load, name="sampan-demo-loader", daemon=True)
+    tune_garbage_collector()
     loader.start()
     server.run()
     loader.join(timeout=1)

@@ -15,6 +15,7 @@ from rich.table import Table
 from sampan.access import service as access
 from sampan.api.app import create_app
 from sampan.cli.demo import run_demo
+from sampan.cli.process import tune_garbage_collector
 from sampan.cli.workspace import ensure_schema, initialise
 from sampan.collect import service as collect
 from sampan.core.errors import SampanError
@@ -72,6 +73,7 @@ def serve(
             f" default write key [bold]{result.write_key}[/]"
         )
     console.print(f"Serving on http://{host}:{port} (API docs at /api/docs)")
+    tune_garbage_collector()
     uvicorn.run(
         create_app(runtime, run_worker=worker),
         host=host,
@@ -87,6 +89,7 @@ def run_worker() -> None:
     """Run the event pipeline worker in the foreground (scale out on PostgreSQL)."""
     pipeline = ProfilePipeline(_runtime())
     console.print("Worker running; Ctrl+C to stop.")
+    tune_garbage_collector()
     try:
         pipeline.run_forever()
     except KeyboardInterrupt:
