@@ -22,7 +22,7 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy src
 	$(VENV)/bin/lint-imports
 
@@ -30,7 +30,7 @@ test: $(STAMP) lint
 	SAMPAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" $(PY) -m pytest -q
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix src tests bench
 
 bench: $(STAMP)
