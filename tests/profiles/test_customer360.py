@@ -358,3 +358,38 @@ def test_unmerge_restores_the_profiles_merged_into_the_restored_one(
     assert lookup(workspace, anonymous_id="y")["id"] == p2
     old = workspace.client.get(f"/api/profiles/{p3}", headers=workspace.auth).json()
     assert old["id"] == p2
+
+
+def test_bad_management_input_is_refused_with_a_precise_message_and_changes_nothing(
+    workspace: Workspace,
+) -> None:
+    send(workspace, identify("M30", email="a@example.co.th"), identify("M31", phone="0812223333"))
+    profile_id = lookup(workspace, user_id="M30")["id"]
+    bad_name = workspace.client.patch(
+        f"/api/profiles/{profile_id}/attributes",
+        json={"attributes": {" ": "x", "ok": 1}},
+        headers=workspace.auth,
+    )
+    assert bad_name.status_code == 400
+    assert bad_name.json()["detail"] == "attribute name ' ' must be 1-100 characters"
+    assert lookup(workspace, user_id="M30")["custom_attributes"] == {}
+    split = workspace.client.get(
+        "/api/profiles/lookup",
+        params={"email": "a@example.co.th", "phone": "081-222-3333"},
+        headers=workspace.auth,
+    )
+    assert split.status_code == 400
+    assert split.json()["detail"].startswith("the identifiers belong to different profiles")
+    empty = workspace.client.get("/api/profiles/lookup", headers=workspace.auth)
+    assert empty.status_code == 400
+    bad_kind = workspace.client.post(
+        "/api/sources", json={"name": "Fax", "kind": "fax"}, headers=workspace.auth
+    )
+    assert bad_kind.status_code == 422
+    missing = workspace.client.patch(
+        "/api/sources/src_nope", json={"enabled": False}, headers=workspace.auth
+    )
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "source 'src_nope' does not exist"}
+    listed = workspace.client.get("/api/sources", headers=workspace.auth).json()
+    assert [s["name"] for s in listed] == ["Web shop"]

@@ -231,13 +231,9 @@ def unmerge(
         )
     record.undone_ms = to_ms(clock())
     a, b = sorted((profile_id, record.merged_id))
-    if (
-        session.scalar(
-            select(MergeGuard).where(MergeGuard.profile_a == a, MergeGuard.profile_b == b)
-        )
-        is None
-    ):
-        session.add(MergeGuard(profile_a=a, profile_b=b))
+    insert_ignoring_duplicates(
+        session, MergeGuard, [{"profile_a": a, "profile_b": b}], ["profile_a", "profile_b"]
+    )
     session.flush()
     return ProfilesUnmerged(
         merge_id=record.id,
@@ -305,15 +301,12 @@ def _write_graph(
         session.connection().execute(insert(IdentityRecord), inserts)
     if updates:
         session.execute(update(IdentityRecord), updates)
-    guard_rows = {tuple(sorted(g)) for g in graph.guards if len(g) == 2}
-    if guard_rows:
-        existing = {
-            (g.profile_a, g.profile_b)
-            for g in session.scalars(select(MergeGuard))
-            if (g.profile_a, g.profile_b) in guard_rows
-        }
-        for a, b in sorted(guard_rows - existing):
-            session.add(MergeGuard(profile_a=a, profile_b=b))
+    # Guards moved to a survivor by a merge; those already stored are skipped.
+    guard_rows = [
+        {"profile_a": a, "profile_b": b}
+        for a, b in sorted(tuple(sorted(g)) for g in graph.guards if len(g) == 2)
+    ]
+    insert_ignoring_duplicates(session, MergeGuard, guard_rows, ["profile_a", "profile_b"])
 
 
 def _owners(session: Session, keys: set[Identifier]) -> dict[Identifier, str]:
