@@ -113,6 +113,12 @@ class Workspace:
         with self.runtime.db.transaction() as session:
             return collect.create_source(session, name=f"{kind} source", kind=kind).write_key
 
+    def key_for(self, role: str, scopes: list[str] | None = None) -> dict[str, str]:
+        """Issue an API key with this role (and scopes); return its auth headers."""
+        with self.runtime.db.transaction() as session:
+            key = access.issue_api_key(session, name=f"{role} key", role=role, scopes=scopes)
+        return {"Authorization": f"Bearer {key.api_key}"}
+
 
 def make_workspace(runtime: Runtime) -> tuple[str, str, str]:
     with runtime.db.transaction() as session:

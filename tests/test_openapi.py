@@ -16,8 +16,17 @@ def test_openapi_lists_tracking_and_management_routes(workspace: Workspace) -> N
         ("/api/sources", "get"),
         ("/api/sources", "post"),
         ("/api/sources/{source_id}", "patch"),
+        ("/api/keys", "get"),
         ("/api/keys", "post"),
         ("/api/keys/{key_id}", "delete"),
+        ("/api/auth/login", "post"),
+        ("/api/auth/logout", "post"),
+        ("/api/auth/me", "get"),
+        ("/api/users", "get"),
+        ("/api/users", "post"),
+        ("/api/users/{user_id}", "patch"),
+        ("/api/roles", "get"),
+        ("/api/audit", "get"),
         ("/api/profiles", "get"),
         ("/api/profiles/lookup", "get"),
         ("/api/profiles/{profile_id}", "get"),
@@ -27,11 +36,41 @@ def test_openapi_lists_tracking_and_management_routes(workspace: Workspace) -> N
         ("/api/profiles/{profile_id}/attributes", "patch"),
         ("/api/profiles/{profile_id}/unmerge", "post"),
         ("/api/pipeline", "get"),
+        ("/api/privacy/purposes", "get"),
+        ("/api/privacy/profiles/{profile_id}/consents", "get"),
+        ("/api/privacy/profiles/{profile_id}/consents", "post"),
+        ("/api/privacy/profiles/{profile_id}/can-contact", "get"),
+        ("/api/privacy/profiles/{profile_id}/preference-link", "post"),
+        ("/api/privacy/profiles/{profile_id}/blocks/{kind}", "put"),
+        ("/api/privacy/profiles/{profile_id}/export", "get"),
+        ("/api/privacy/profiles/{profile_id}/erase", "post"),
+        ("/api/privacy/consents/import", "post"),
+        ("/api/privacy/suppressions", "post"),
+        ("/api/privacy/requests", "get"),
+        ("/api/privacy/requests", "post"),
+        ("/api/privacy/requests/{request_id}", "get"),
+        ("/api/privacy/requests/{request_id}/status", "post"),
+        ("/api/privacy/requests/{request_id}/fulfil", "post"),
+        ("/api/privacy/requests/{request_id}/export", "post"),
+        ("/api/privacy/retention", "get"),
+        ("/api/privacy/retention/run", "post"),
+        ("/preferences/{token}", "get"),
+        ("/preferences/{token}", "post"),
+        ("/preferences/{token}/unsubscribe", "post"),
     }
     listed = {(path, method) for path, ops in paths.items() for method in ops}
     assert expected <= listed
-    assert paths["/api/profiles"]["get"]["security"] == [{"HTTPBearer": []}]
-    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    bearer_or_cookie = [{"HTTPBearer": []}, {"SessionCookie": []}]
+    assert paths["/api/profiles"]["get"]["security"] == bearer_or_cookie
+    assert paths["/api/audit"]["get"]["security"] == bearer_or_cookie
+    assert paths["/api/privacy/requests"]["get"]["security"] == bearer_or_cookie
+    assert "security" not in paths["/preferences/{token}"]["get"]
+    export = paths["/api/privacy/profiles/{profile_id}/export"]["get"]
+    assert "application/zip" in export["responses"]["200"]["content"]
+    csv_body = paths["/api/privacy/consents/import"]["post"]["requestBody"]
+    assert "text/csv" in csv_body["content"]
+    assert "security" not in paths["/api/auth/login"]["post"]
+    assert {"HTTPBearer", "SessionCookie"} <= set(spec["components"]["securitySchemes"])
 
 
 def test_revoked_api_key_is_refused(workspace: Workspace) -> None:

@@ -1,11 +1,27 @@
-"""Everything a running Sampan process shares: settings, database and identity rules."""
+"""Everything a running Sampan process shares: settings, database, rules and the registry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
+from sampan.collect import service as collect
+from sampan.collect.schemas import CollectedEvent
+from sampan.consent import service as consent
+from sampan.core.personal_data import (
+    DataSubject,
+    PersonalDataHolder,
+    PersonalDataRegistry,
+    RetentionClass,
+    Rows,
+)
 from sampan.db.engine import Database, connect
+from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
+from sampan.profiles import service as profiles
+from sampan.profiles.schemas import PipelineProgress
 from sampan.settings import Settings
 
 
@@ -20,6 +36,12 @@ class Runtime:
     # may lose only the last transactions on power loss, replayed from the log's cursor.
     derived_db: Database
     rules: IdentityRules
+    catalog: consent.PurposeCatalog
+    registry: PersonalDataRegistry = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "registry", self._build_registry())
+        consent.check_retention_days(self.registry, self.settings.retention_days)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -38,10 +60,71 @@ class Runtime:
             blocked=settings.identity_blocked_values,
             phone_region=settings.default_phone_region,
         )
-        return cls(settings=settings, db=db, derived_db=derived_db, rules=rules)
+        return cls(
+            settings=settings,
+            db=db,
+            derived_db=derived_db,
+            rules=rules,
+            catalog=consent.PurposeCatalog.build(settings.consent_purposes),
+        )
+
+    def advance_pipeline(self, session: Session) -> PipelineProgress:
+        """Fold the next batch of logged events into identities, profiles and consents."""
+        return profiles.process_new_events(
+            session,
+            rules=self.rules,
+            currency=self.settings.default_currency,
+            batch_size=self.settings.pipeline_batch_size,
+            on_batch=self._react,
+        )
+
+    def catch_up(self, session: Session) -> None:
+        """Advance the pipeline until every logged event is folded in, in this transaction."""
+        while self.advance_pipeline(session).processed:
+            pass
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.db.dispose()
         if self.derived_db is not self.db:
             self.derived_db.dispose()
+
+    def _react(
+        self, session: Session, events: Sequence[CollectedEvent], attribution: Mapping[int, str]
+    ) -> None:
+        consent.record_consent_events(
+            session, events=events, attribution=attribution, catalog=self.catalog
+        )
+
+    def _build_registry(self) -> PersonalDataRegistry:
+        currency = self.settings.default_currency
+
+        def export_profile(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
+            return profiles.export_personal_data(session, subject, currency=currency)
+
+        def purge_raw_events(session: Session, cutoff_ms: int) -> int:
+            processed = profiles.pipeline_status(session).processed_seq
+            return collect.purge_events(session, received_before_ms=cutoff_ms, up_to_seq=processed)
+
+        # Erasure order: what points at identifiers and profiles goes before them.
+        holders = (
+            PersonalDataHolder(
+                "consent", consent.export_personal_data, consent.erase_personal_data
+            ),
+            PersonalDataHolder(
+                "collect", collect.export_personal_data, collect.erase_personal_data
+            ),
+            PersonalDataHolder(
+                "identity", identity.export_personal_data, identity.erase_personal_data
+            ),
+            PersonalDataHolder("profiles", export_profile, profiles.erase_personal_data),
+        )
+        raw_events = RetentionClass(
+            name="raw_events",
+            description="Events as collected; profiles keep what was learnt from them",
+            default_days=730,
+            purge=purge_raw_events,
+        )
+        return PersonalDataRegistry(
+            holders=holders, retention=(raw_events,), catch_up=self.catch_up
+        )

@@ -5,8 +5,61 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONTACT_CHANNELS = ("email", "sms", "line", "push", "facebook", "phone")
+
+
+class ConsentPurpose(BaseModel):
+    """A purpose personal data is processed for, as shown to the customer."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    title_th: str
+    title_en: str
+    # Marketing is consented channel by channel: e-mail yes, SMS no.
+    per_channel: bool = False
+    # False for purposes resting on another lawful basis, e.g. messages a contract needs.
+    requires_consent: bool = True
+
+
+def default_purposes() -> list[ConsentPurpose]:
+    """Return the purposes a new workspace starts with."""
+    return [
+        ConsentPurpose(
+            name="marketing",
+            title_th="รับข่าวสาร โปรโมชัน และสิทธิพิเศษ",
+            title_en="News, promotions and offers",
+            per_channel=True,
+        ),
+        ConsentPurpose(
+            name="personalisation",
+            title_th="วิเคราะห์ความสนใจเพื่อแนะนำสินค้าที่เหมาะกับคุณ",
+            title_en="Profiling to personalise what we show you",
+        ),
+        ConsentPurpose(
+            name="analytics",
+            title_th="เก็บสถิติการใช้งานเพื่อปรับปรุงบริการ",
+            title_en="Usage analytics to improve our service",
+        ),
+        ConsentPurpose(
+            name="partner_sharing",
+            title_th="เปิดเผยข้อมูลแก่พันธมิตรทางธุรกิจ",
+            title_en="Sharing with business partners",
+        ),
+        ConsentPurpose(
+            name="service",
+            title_th="แจ้งสถานะคำสั่งซื้อและบริการที่คุณใช้",
+            title_en="Order and service notifications",
+            per_channel=True,
+            requires_consent=False,
+        ),
+    ]
+
+
+def default_retention_days() -> dict[str, int]:
+    """Return the default retention period per data class, in days (0 keeps forever)."""
+    return {"raw_events": 730, "inactive_profiles": 1095}
 
 
 class Settings(BaseSettings):
@@ -29,6 +82,21 @@ class Settings(BaseSettings):
     api_threads: int = Field(default=4, ge=1, le=200)
     # Browser SDKs post from the shop's own origin; list origins to restrict them.
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # Console sessions (access): the cookie is HttpOnly and SameSite=Strict; Secure must be on
+    # whenever Sampan is served over HTTPS, which browsers need to keep the cookie private.
+    session_cookie_secure: bool = False
+    session_ttl_minutes: int = Field(default=480, ge=1, le=43_200)
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+    login_max_failures: int = Field(default=5, ge=1, le=1_000)
+    login_lockout_minutes: int = Field(default=15, ge=1, le=10_080)
+    consent_purposes: list[ConsentPurpose] = Field(default_factory=default_purposes)
+    # PDPA section 30: a data-subject request is answered within 30 days.
+    dsar_due_days: int = Field(default=30, ge=1, le=30)
+    retention_days: dict[str, int] = Field(default_factory=default_retention_days)
+    retention_interval_hours: float = Field(default=24.0, gt=0)
+    preference_link_days: int = Field(default=90, ge=1, le=3650)
+    # Where customers reach this server: preference and unsubscribe links start with it.
+    public_url: str = "http://127.0.0.1:8000"
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file inside the data dir."""

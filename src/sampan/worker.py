@@ -9,7 +9,9 @@ from collections import deque
 
 import structlog
 
-from sampan.profiles import service as profiles
+from sampan.access.schemas import SYSTEM
+from sampan.consent import service as consent
+from sampan.consent.schemas import RetentionRunOut
 from sampan.runtime import Runtime
 
 log = structlog.get_logger("sampan.worker")
@@ -33,14 +35,8 @@ class ProfilePipeline:
 
     def run_once(self) -> int:
         """Process one batch in its own transaction; return how many events it held."""
-        settings = self._runtime.settings
         with self._runtime.derived_db.transaction() as session:
-            progress = profiles.process_new_events(
-                session,
-                rules=self._runtime.rules,
-                currency=settings.default_currency,
-                batch_size=settings.pipeline_batch_size,
-            )
+            progress = self._runtime.advance_pipeline(session)
         self._lags.extend(progress.lags_ms)
         self.processed += progress.processed
         return progress.processed
@@ -92,3 +88,57 @@ class ProfilePipeline:
                 continue
             if count == 0:
                 self._wake.wait(self._idle_wait)
+
+
+class RetentionSchedule:
+    """Enforce the retention rules when the last run is older than the configured interval.
+
+    Every process may run one: the interval is judged from the runs recorded in the database,
+    and a run that happens twice removes nothing the second time.
+    """
+
+    def __init__(self, runtime: Runtime, *, check_seconds: float = 60.0) -> None:
+        self._runtime = runtime
+        self._check = check_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_if_due(self) -> RetentionRunOut | None:
+        """Run retention now if the interval has passed since the last run; return the run."""
+        runtime = self._runtime
+        interval = runtime.settings.retention_interval_hours * 3600
+        with runtime.db.transaction() as session:
+            last = consent.last_run_started(session)
+            if last is not None and time.time() - last < interval:
+                return None
+            run = consent.enforce_retention(
+                session,
+                registry=runtime.registry,
+                days=runtime.settings.retention_days,
+                actor=SYSTEM,
+            )
+        runtime.db.flush_log()
+        return run
+
+    def start(self) -> None:
+        """Check in a background thread until stopped."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="sampan-retention", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop checking and wait for a run in progress."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._check):
+            try:
+                run = self.run_if_due()
+            except Exception:  # noqa: BLE001 - rolled back; the next check tries again
+                log.exception("retention run failed")
+                continue
+            if run is not None:
+                log.info("retention enforced", removed=run.removed)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from sampan.access import service as access
 from sampan.collect import service as collect
 from sampan.profiles import service as profiles
 from sampan.runtime import Runtime
@@ -123,6 +124,8 @@ def test_demo_loads_through_the_api_once_and_every_customer_becomes_one_profile(
     assert first.returncode == 0, first.stderr
     assert "Sampan demo is ready" in first.stdout
     assert first.stdout.count("Write key") == 4
+    assert "as admin@sampan.local, password sampan-demo-2026" in first.stdout
+    assert "marketer@sampan.local" in first.stdout
     runtime = Runtime.from_settings(Settings(data_dir=tmp_path))
     try:
         with runtime.db.reading() as session:
@@ -131,8 +134,12 @@ def test_demo_loads_through_the_api_once_and_every_customer_becomes_one_profile(
                 session, query="", rules=runtime.rules, currency="THB", limit=1
             ).total
             logged = collect.read_events_after(session, after_seq=0, limit=100_000)
+            users = {(u.email, u.role) for u in access.list_users(session)}
         assert events > 60 * 10
         assert people == 60
+        assert ("admin@sampan.local", "admin") in users
+        assert ("privacy_officer@sampan.local", "privacy_officer") in users
+        assert len(users) == 7
         # --end is local (Asia/Bangkok) time: nothing lies after 2026-06-30 05:00 UTC.
         assert max(e.timestamp_ms for e in logged) <= 1782795600000
         second = sampan(*args, data_dir=tmp_path)

@@ -11,6 +11,7 @@ from typing import Any
 import phonenumbers
 import pytest
 
+from sampan.consent.service import PurposeCatalog, consent_event_check
 from sampan.demo.catalog import PRODUCTS
 from sampan.demo.generator import (
     BANGKOK,
@@ -20,6 +21,7 @@ from sampan.demo.generator import (
     generate_events,
     summarise,
 )
+from sampan.settings import default_purposes
 
 END = datetime(2025, 6, 30, 21, 0, tzinfo=BANGKOK)
 THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -250,3 +252,19 @@ def test_a_shorter_window_keeps_every_event_inside_it() -> None:
     assert start == datetime(2025, 3, 30, 21, 0, tzinfo=BANGKOK)
     assert events
     assert all(start <= datetime.fromisoformat(e.payload["timestamp"]) <= end for e in events)
+
+
+def test_customers_answer_the_consent_form_and_line_followers_opt_in() -> None:
+    catalog = PurposeCatalog.build(default_purposes())
+    check = consent_event_check(catalog)
+    answers: dict[str, list[str]] = defaultdict(list)
+    for event in demo():
+        payload = event.payload
+        if payload["type"] == "track" and payload["event"] == "Consent Updated":
+            check(payload["properties"])
+            for change in payload["properties"].get("consents", [payload["properties"]]):
+                answers[f"{change['purpose']}:{change.get('channel', '')}"].append(change["status"])
+    emails = answers["marketing:email"]
+    assert 0.5 < emails.count("granted") / len(emails) < 0.9
+    assert "withdrawn" in answers["marketing:sms"]
+    assert answers["marketing:line"].count("granted") > 0

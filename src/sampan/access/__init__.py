@@ -1,1 +1,1 @@
-"""Access: API keys for the management API (users, roles and audit arrive with privacy)."""
+"""Access: console users and sessions, roles and permissions, API keys, masking, audit log."""

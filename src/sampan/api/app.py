@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel
 
 from sampan import __version__
-from sampan.access import service as access
-from sampan.access.api import router as keys_router
-from sampan.access.schemas import ApiKeyInfo
+from sampan.access.api import auth_router
+from sampan.access.api import routers as access_routers
+from sampan.access.guards import authenticate, build_access_runtime, ensure_guarded, require
+from sampan.access.masking import PiiMaskingMiddleware
+from sampan.access.schemas import Permission
 from sampan.collect import service as collect
 from sampan.collect.api import sources_router
 from sampan.collect.schemas import SourceInfo
@@ -29,16 +30,34 @@ from sampan.collect.tracking import (
     TrackingEndpoint,
     tracking_openapi,
 )
+from sampan.consent import service as consent
+from sampan.consent.api import PrivacyContext
+from sampan.consent.api import pages as preference_pages
+from sampan.consent.api import router as privacy_router
 from sampan.core.clock import Clock, system_clock
 from sampan.core.credentials import CredentialCache
-from sampan.core.errors import Conflict, InvalidInput, NotFound, SampanError, Unauthorized
+from sampan.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    SampanError,
+    Unauthorized,
+)
 from sampan.profiles import service as profiles
 from sampan.profiles.api import router as profiles_router
 from sampan.runtime import Runtime
-from sampan.worker import ProfilePipeline
+from sampan.worker import ProfilePipeline, RetentionSchedule
 
-_bearer = HTTPBearer(auto_error=False, description="A management API key (sk_...)")
-_STATUS = {InvalidInput: 400, NotFound: 404, Conflict: 409, Unauthorized: 401}
+_STATUS = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+}
 
 
 class PipelineReport(BaseModel):
@@ -52,16 +71,6 @@ class PipelineReport(BaseModel):
     lag_samples: int
 
 
-async def require_api_key(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """Refuse a management request without a valid, unrevoked API key."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("missing API key: send 'Authorization: Bearer <api key>'")
-    request.app.state.api_keys.authenticate(credentials.credentials)
-
-
 def create_app(
     runtime: Runtime, *, run_worker: bool = True, clock: Clock = system_clock
 ) -> TrackingEndpoint:
@@ -71,15 +80,12 @@ def create_app(
     management app, reachable as ``.app``.
     """
     pipeline = ProfilePipeline(runtime)
+    retention = RetentionSchedule(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
     def check_write_key(write_key: str) -> SourceInfo:
         with runtime.db.reading() as session:
             return collect.authenticate_write_key(session, write_key=write_key)
-
-    def check_api_key(api_key: str) -> ApiKeyInfo:
-        with runtime.db.reading() as session:
-            return access.authenticate_api_key(session, api_key=api_key)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -89,17 +95,19 @@ def create_app(
         writer.start()
         if run_worker:
             pipeline.start()
+            retention.start()
         try:
             yield
         finally:
             writer.stop()
             pipeline.stop()
+            retention.stop()
 
     app = FastAPI(
         title="Sampan",
         version=__version__,
         description="Omnichannel customer platform: Segment-compatible collection under /v1, "
-        "management API under /api (Bearer API key).",
+        "management API under /api (Bearer API key, or the console's session cookie).",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -112,27 +120,47 @@ def create_app(
         allow_headers=["*"],
         max_age=3600,
     )
+    # Inside CORS, around every route: answers to callers without pii:read are masked.
+    app.add_middleware(PiiMaskingMiddleware)
     app.state.db = runtime.db
     app.state.identity_rules = runtime.rules
     app.state.currency = runtime.settings.default_currency
     app.state.collect = CollectRuntime(
-        writer=writer, keys=CredentialCache(check_write_key), clock=clock
+        writer=writer,
+        keys=CredentialCache(check_write_key),
+        clock=clock,
+        track_checks={consent.CONSENT_EVENT: consent.consent_event_check(runtime.catalog)},
+    )
+    app.state.privacy = PrivacyContext(
+        settings=runtime.settings,
+        catalog=runtime.catalog,
+        registry=runtime.registry,
+        rules=runtime.rules,
     )
     app.state.pipeline = pipeline
-    app.state.api_keys = CredentialCache(check_api_key)
+    app.state.access = build_access_runtime(runtime.db, runtime.settings, clock=clock)
 
     @app.exception_handler(SampanError)
     async def domain_error(_: Request, exc: SampanError) -> JSONResponse:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
 
-    secured = [Depends(require_api_key)]
+    # Every route checks its own permissions with require(...); authenticating at the router
+    # too means a route that forgot its check is still closed to strangers.
+    secured = [Depends(authenticate)]
     app.include_router(sources_router, dependencies=secured)
-    app.include_router(keys_router, dependencies=secured)
     app.include_router(profiles_router, dependencies=secured)
-    _add_operations_routes(app, runtime, pipeline, secured)
+    for router in access_routers:
+        app.include_router(router, dependencies=None if router is auth_router else secured)
+    app.include_router(privacy_router)
+    app.include_router(preference_pages)
+    _add_operations_routes(app, runtime, pipeline)
     _document_tracking(app)
+    # Last, after every router is included: each /api route must check permissions.
+    ensure_guarded(app)
     # In front of FastAPI, not inside it: /v1 posts skip the whole middleware stack.
     return TrackingEndpoint(app, app.state.collect, runtime.settings.cors_origins)
 
@@ -163,9 +191,7 @@ def _document_tracking(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _add_operations_routes(
-    app: FastAPI, runtime: Runtime, pipeline: ProfilePipeline, secured: list[Any]
-) -> None:
+def _add_operations_routes(app: FastAPI, runtime: Runtime, pipeline: ProfilePipeline) -> None:
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -174,7 +200,7 @@ def _add_operations_routes(
         "/api/pipeline",
         tags=["operations"],
         response_model=PipelineReport,
-        dependencies=secured,
+        dependencies=[require(Permission.OPERATIONS_READ)],
         summary="Pipeline backlog and delay",
     )
     def pipeline_report() -> PipelineReport:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from sampan.access import service as access
 from sampan.api.app import create_app
@@ -24,6 +25,17 @@ DEMO_SOURCES = {
     "app": "Demo mobile app",
     "pos": "Demo branches POS",
     "line": "Demo LINE OA",
+}
+# A fixed, published password: demo workspaces are for trying Sampan, never for real data.
+DEMO_PASSWORD = "sampan-demo-2026"
+DEMO_USERS = {
+    "admin": "ผู้ดูแลระบบ",
+    "privacy_officer": "เจ้าหน้าที่คุ้มครองข้อมูล",
+    "service_agent": "พนักงานบริการลูกค้า",
+    "store_staff": "พนักงานสาขาสยาม",
+    "marketer": "ฝ่ายการตลาด",
+    "analyst": "นักวิเคราะห์ข้อมูล",
+    "developer": "นักพัฒนาระบบ",
 }
 
 
@@ -48,6 +60,7 @@ def run_demo(
             for kind, name in DEMO_SOURCES.items():
                 keys[kind] = collect.create_source(session, name=name, kind=kind).write_key
         api_key = access.issue_api_key(session, name="demo").api_key
+        _create_demo_users(session)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(runtime),
@@ -86,6 +99,11 @@ def run_demo(
             *(f"Write key  {DEMO_SOURCES[kind]}: {key}" for kind, key in keys.items()),
             f"Try        curl -G -H 'Authorization: Bearer {api_key}' "
             f"{base_url}/api/profiles --data-urlencode 'q=สม'",
+            f"Log in     POST {base_url}/api/auth/login as admin@sampan.local, "
+            f"password {DEMO_PASSWORD}",
+            "Users      "
+            + ", ".join(f"{role}@sampan.local" for role in DEMO_USERS if role != "admin")
+            + " (same password)",
         ]
         for line in lines:
             console.print(line, soft_wrap=True, highlight=False)
@@ -97,6 +115,15 @@ def run_demo(
     loader.start()
     server.run()
     loader.join(timeout=1)
+
+
+def _create_demo_users(session: Session) -> None:
+    """Create one console user per role, ``<role>@sampan.local``, unless they exist."""
+    existing = {user.email for user in access.list_users(session)}
+    for role, name in DEMO_USERS.items():
+        email = f"{role}@sampan.local"
+        if email not in existing:
+            access.create_user(session, email=email, name=name, role=role, password=DEMO_PASSWORD)
 
 
 def _wait_for_pipeline(runtime: Runtime, console: Console) -> None:

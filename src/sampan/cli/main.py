@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -15,19 +15,25 @@ from rich.table import Table
 from sampan.access import service as access
 from sampan.api.app import create_app
 from sampan.cli.demo import run_demo
+from sampan.cli.privacy import consent_app, dsar_app, retention_app
 from sampan.cli.process import tune_garbage_collector
+from sampan.cli.users import operator, users_app
 from sampan.cli.workspace import ensure_schema, initialise
 from sampan.collect import service as collect
 from sampan.core.errors import SampanError
 from sampan.runtime import Runtime
 from sampan.settings import Settings
-from sampan.worker import ProfilePipeline
+from sampan.worker import ProfilePipeline, RetentionSchedule
 
 app = typer.Typer(help="Sampan: omnichannel customer platform.", no_args_is_help=True)
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
 keys_app = typer.Typer(help="Management API keys.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(dsar_app, name="dsar")
+app.add_typer(consent_app, name="consent")
+app.add_typer(retention_app, name="retention")
 console = Console()
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 
@@ -87,13 +93,18 @@ def serve(
 @app.command(name="worker")
 def run_worker() -> None:
     """Run the event pipeline worker in the foreground (scale out on PostgreSQL)."""
-    pipeline = ProfilePipeline(_runtime())
+    runtime = _runtime()
+    pipeline = ProfilePipeline(runtime)
+    retention = RetentionSchedule(runtime)
     console.print("Worker running; Ctrl+C to stop.")
     tune_garbage_collector()
+    retention.start()
     try:
         pipeline.run_forever()
     except KeyboardInterrupt:
         console.print(f"Stopped after {pipeline.processed} events.")
+    finally:
+        retention.stop()
 
 
 @app.command()
@@ -194,14 +205,33 @@ def sources_enable(source_id: str) -> None:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for.")] = "admin",
+    role: Annotated[str, typer.Option(help="A role, see `sampan users --help`.")] = "admin",
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help="Refuse the key after this many days.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a new management API key (shown only once)."""
     runtime = _runtime()
     ensure_schema(runtime)
-    with runtime.db.transaction() as session:
-        key = access.issue_api_key(session, name=name)
+    expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        with runtime.db.transaction() as session:
+            key = access.issue_api_key(
+                session, name=name, role=role, expires_at=expires_at, issuer=operator()
+            )
+    except SampanError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from exc
     if as_json:
-        _emit({"id": key.id, "name": key.name, "api_key": key.api_key})
+        _emit(
+            {
+                "id": key.id,
+                "name": key.name,
+                "role": key.role,
+                "expires_at": key.expires_at,
+                "api_key": key.api_key,
+            }
+        )
         return
-    console.print(f"API key {key.id}: [bold green]{key.api_key}[/]")
+    console.print(f"API key {key.id} ({key.role}): [bold green]{key.api_key}[/]")

@@ -31,6 +31,9 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "message_id"),
         Index("ix_collect_events_received_ms", "received_ms"),
+        # Consumers keep a cursor on seq: after an erasure deletes the newest events, SQLite
+        # would otherwise hand their numbers out again, below every cursor.
+        {"sqlite_autoincrement": True},
     )
 
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

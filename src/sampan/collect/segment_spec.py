@@ -6,6 +6,7 @@ The hot path avoids pydantic on purpose (shared/docs/PERFORMANCE.md: it halves i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,9 @@ CHANNELS = frozenset({*SOURCE_KINDS, "sms", "instagram", "push"})
 CHANNEL_ALIASES = {"browser": "web", "mobile": "app", "client": "web"}
 _OBJECT_FIELDS = ("context", "properties", "traits", "integrations")
 _REQUIRED_BY_TYPE = {"track": ("event",), "group": ("groupId",), "alias": ("previousId",)}
+
+
+TrackChecks = Mapping[str, Callable[[Mapping[str, Any]], None]]
 
 
 class MessageRejected(Exception):
@@ -85,9 +89,12 @@ def normalise_messages(
     endpoint_type: str | None,
     source_kind: str,
     received_at: datetime,
+    track_checks: TrackChecks | None = None,
 ) -> list[AcceptedMessage]:
     """Validate every message of a request and return them normalised.
 
+    ``track_checks`` maps event names to checks of their properties that other domains own
+    (e.g. the shape of ``Consent Updated``); a check raises ValueError with the reason.
     Raise MessageRejected on the first invalid message: a rejected request stores nothing.
     """
     raw_messages, shared = messages_of(payload, endpoint_type=endpoint_type)
@@ -104,6 +111,7 @@ def normalise_messages(
                 source_kind=source_kind,
                 received_at=received_at,
                 received_iso=received_iso,
+                track_checks=track_checks or {},
             )
         )
     return accepted
@@ -118,6 +126,7 @@ def _normalise(
     source_kind: str,
     received_at: datetime,
     received_iso: str,
+    track_checks: TrackChecks,
 ) -> AcceptedMessage:
     if not isinstance(message, dict):
         raise MessageRejected(400, f"{where}: each message must be a JSON object")
@@ -150,6 +159,12 @@ def _normalise(
         raise MessageRejected(
             400, f"{where}: '{'event' if msg_type == 'track' else 'name'}' must be a string"
         )
+    check = track_checks.get(name) if msg_type == "track" and name else None
+    if check is not None:
+        try:
+            check(msg.get("properties") or {})
+        except ValueError as exc:
+            raise MessageRejected(400, f"{where}: {name}: {exc}") from None
     message_id = _optional_id(msg, "messageId", where) or str(uuid.uuid4())
     msg["messageId"] = message_id
     timestamp = _set_timestamps(msg, shared, where, received_at, received_iso)

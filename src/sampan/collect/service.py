@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from sampan.collect.ingest import IngestWriter
+from sampan.collect.ingest import IngestWriter, store_messages
 from sampan.collect.models import Event, Source
 from sampan.collect.schemas import CollectedEvent, IssuedSource, SourceInfo, SourceKind
 from sampan.collect.segment_spec import (
@@ -20,7 +20,9 @@ from sampan.collect.segment_spec import (
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import InvalidInput, NotFound, Unauthorized
 from sampan.core.ids import new_id
+from sampan.core.personal_data import DataSubject, Rows
 from sampan.core.secrets import hash_secret, new_secret
+from sampan.db.rows import affected_rows
 
 __all__ = [
     "AcceptedMessage",
@@ -28,13 +30,18 @@ __all__ = [
     "MessageRejected",
     "authenticate_write_key",
     "count_events",
+    "count_events_after",
     "create_source",
+    "erase_personal_data",
+    "export_personal_data",
     "get_events",
     "latest_seq",
     "list_sources",
     "normalise_messages",
+    "purge_events",
     "read_events_after",
     "set_source_enabled",
+    "store_messages",
 ]
 
 
@@ -111,6 +118,67 @@ def latest_seq(session: Session) -> int:
 def count_events(session: Session) -> int:
     """Return how many events the log holds."""
     return session.scalar(select(func.count()).select_from(Event)) or 0
+
+
+def count_events_after(session: Session, *, after_seq: int) -> int:
+    """Return how many events the log holds above ``after_seq``."""
+    query = select(func.count()).select_from(Event).where(Event.seq > after_seq)
+    return session.scalar(query) or 0
+
+
+def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
+    """Return the person's events as they were collected."""
+    rows = []
+    for chunk in _chunks(sorted(_event_seqs(session, subject))):
+        for event in get_events(session, seqs=chunk):
+            rows.append(
+                {
+                    "seq": event.seq,
+                    "type": event.type,
+                    "name": event.name,
+                    "channel": event.channel,
+                    "timestamp": event.timestamp.isoformat(),
+                    "received_at": event.received_at.isoformat(),
+                    "message": event.message,
+                }
+            )
+    return {"events": rows}
+
+
+def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
+    """Delete every logged event of the person."""
+    removed = 0
+    for chunk in _chunks(sorted(_event_seqs(session, subject))):
+        removed += affected_rows(session, delete(Event).where(Event.seq.in_(chunk)))
+    return {"events": removed}
+
+
+def purge_events(session: Session, *, received_before_ms: int, up_to_seq: int) -> int:
+    """Delete events received before a time, never past ``up_to_seq`` (still unprocessed)."""
+    return affected_rows(
+        session,
+        delete(Event).where(Event.received_ms < received_before_ms, Event.seq <= up_to_seq),
+    )
+
+
+def _event_seqs(session: Session, subject: DataSubject) -> set[int]:
+    """Return the person's events: attributed ones, and any naming one of their ids."""
+    seqs = set(subject.event_seqs)
+    user_ids = [value for kind, value in subject.identifiers if kind == "user_id"]
+    anonymous_ids = [value for kind, value in subject.identifiers if kind == "anonymous_id"]
+    if user_ids or anonymous_ids:
+        seqs.update(
+            session.scalars(
+                select(Event.seq).where(
+                    or_(Event.user_id.in_(user_ids), Event.anonymous_id.in_(anonymous_ids))
+                )
+            )
+        )
+    return seqs
+
+
+def _chunks(items: Sequence[int], size: int = 500) -> list[Sequence[int]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _info(row: Source) -> SourceInfo:

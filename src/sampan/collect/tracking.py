@@ -11,7 +11,7 @@ import base64
 import binascii
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from sampan.collect.schemas import SourceInfo
 from sampan.collect.segment_spec import (
     MAX_REQUEST_BYTES,
     MessageRejected,
+    TrackChecks,
     normalise_messages,
     parse_json,
 )
@@ -54,6 +55,7 @@ class CollectRuntime:
     writer: IngestWriter
     keys: CredentialCache[SourceInfo]
     clock: Clock
+    track_checks: TrackChecks = field(default_factory=dict)
 
 
 class TrackingEndpoint:
@@ -117,6 +119,7 @@ class TrackingEndpoint:
                 endpoint_type=endpoint_type,
                 source_kind=source.kind,
                 received_at=received_at,
+                track_checks=runtime.track_checks,
             )
         except MessageRejected as exc:
             code = "payload_too_large" if exc.status == 413 else "bad_request"

@@ -25,3 +25,15 @@ class Conflict(SampanError):
 
 class Unauthorized(SampanError):
     """Credentials are missing, wrong or disabled (HTTP 401)."""
+
+
+class Forbidden(SampanError):
+    """The caller is known but lacks a permission, or a CSRF check failed (HTTP 403)."""
+
+
+class RateLimited(SampanError):
+    """Too many attempts in a short time; retry after ``retry_after`` seconds (HTTP 429)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -70,6 +70,23 @@ class Database:
         with self.read_sessions() as session:
             yield session
 
+    def flush_log(self) -> None:
+        """Copy SQLite's write-ahead log into the database file and empty it.
+
+        After an erasure the log still holds the pages as they were before; emptying it
+        leaves the erased values nowhere on disk. Best effort: active readers may keep
+        some frames until the next checkpoint. PostgreSQL needs nothing here.
+        """
+        if not self.is_sqlite or self.write_lock is None:
+            return
+        # Outside any transaction: SQLAlchemy's BEGIN IMMEDIATE would make it fail.
+        with self.write_lock:
+            raw = self.engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+            finally:
+                raw.close()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -88,6 +105,8 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, writer: bool) -> None
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA temp_store=MEMORY")
+        # Erasure under PDPA must not leave the deleted values readable in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     if not writer:

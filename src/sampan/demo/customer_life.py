@@ -169,6 +169,7 @@ class CustomerLife:
             changed or channel not in self.messages.signed_in or rng.random() < 0.2
         ):
             self.messages.sign_in(clock.tick(), channel)
+            self.messages.answer_consent_form(clock.tick(), channel)
         landing = rng.choices(WEB_PAGES, (10, 5, 3, 3, 1, 1, 1, 1))[0]
         self.messages.view_page(clock.tick(), channel, landing, campaign=True)
         viewed = self._browse(clock, channel, rng.choice((1, 1, 2, 2, 3, 4)))
@@ -235,6 +236,7 @@ class CustomerLife:
         if changed or not self.seen_at_branch:
             self.seen_at_branch = True
             self.messages.identify_at_branch(clock.tick())
+            self.messages.answer_consent_form(clock.tick(), "pos")
         basket = dict.fromkeys(self._pick_product() for _ in range(rng.choice((1, 1, 2, 2, 3, 4))))
         cart = [(product, rng.choices((1, 2, 3), (75, 20, 5))[0]) for product in basket]
         order_id = f"{branch.store_id}-{next(self.order_numbers):08d}"
@@ -256,6 +258,9 @@ class CustomerLife:
             via = rng.choice(("qr_code_in_store", "website_banner", "line_ads", "friend_share"))
             followed = {"oa_id": LINE_OA_ID, "via": via}
             messages.track(clock.tick(), "line", "LINE Followed", followed)
+            # Following the official account is the opt-in to its messages.
+            line_consent = {"purpose": "marketing", "channel": "line", "status": "granted"}
+            messages.track(clock.tick(), "line", "Consent Updated", line_consent)
             if linkable and (last or rng.random() < 0.6):
                 messages.link_line(clock.tick())
         elif linkable and not messages.line_linked:
@@ -283,6 +288,8 @@ class CustomerLife:
                 self._complete_order(clock.tick(), "line", f"L{next(self.order_numbers):08d}", cart)
         if last and rng.random() < 0.05:
             messages.track(clock.tick(), "line", "LINE Unfollowed", {"oa_id": LINE_OA_ID})
+            withdrawn = {"purpose": "marketing", "channel": "line", "status": "withdrawn"}
+            messages.track(clock.tick(), "line", "Consent Updated", withdrawn)
 
     def _complete_order(
         self,

@@ -53,6 +53,7 @@ class CustomerMessages:
         self.identified = False
         self.email = customer.email
         self.city = customer.city
+        self.consented = False
 
     # -- identify -----------------------------------------------------------------------------
 
@@ -75,6 +76,30 @@ class CustomerMessages:
         if self.customer.member_id is None:
             traits["phone"] = self._phone()
         self._emit(at, "line", "identify", traits=traits)
+
+    def answer_consent_form(self, at: datetime, channel: Channel) -> None:
+        """Send the sign-up form's consent answers, once: each purpose, marketing per channel."""
+        if self.consented:
+            return
+        self.consented = True
+        rng = self.rng
+        answers = [
+            ("marketing", "email", 0.7),
+            ("marketing", "sms", 0.55),
+            ("personalisation", None, 0.6),
+            ("analytics", None, 0.8),
+        ]
+        consents = [
+            {
+                "purpose": purpose,
+                "status": "granted" if rng.random() < share else "withdrawn",
+                "noticeVersion": "2025-01",
+                "noticeLanguage": "en" if self._english else "th",
+            }
+            | ({"channel": channel_name} if channel_name else {})
+            for purpose, channel_name, share in answers
+        ]
+        self.track(at, channel, "Consent Updated", {"consents": consents})
 
     def take_new_details(self) -> None:
         """Send the customer's later e-mail and city, where they have one, from now on."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
+from sampan.core.personal_data import DataSubject, Rows
+from sampan.db.rows import affected_rows
 from sampan.db.upsert import insert_ignoring_duplicates
 from sampan.identity.identifiers import (
     Identifier,
@@ -241,6 +244,63 @@ def unmerge(
         restored_id=record.merged_id,
         moved=[IdentifierOut(type=i.type, value=i.value) for i in moved],
     )
+
+
+def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
+    """Return the person's identifiers, merges and refused links."""
+    ids = list(subject.profile_ids)
+    identifiers = session.scalars(
+        select(IdentityRecord).where(IdentityRecord.profile_id.in_(ids)).order_by(IdentityRecord.id)
+    )
+    merges = session.scalars(select(MergeRecord).where(_merges_of(ids)).order_by(MergeRecord.id))
+    decisions = session.scalars(
+        select(LinkDecision).where(LinkDecision.profile_id.in_(ids)).order_by(LinkDecision.id)
+    )
+    return {
+        "identities": [
+            {
+                "type": row.type,
+                "value": row.value,
+                "profile_id": row.profile_id,
+                "linked_at": from_ms(row.linked_ms).isoformat(),
+            }
+            for row in identifiers
+        ],
+        "merges": [_merge_out(row).model_dump(mode="json") for row in merges],
+        "unlinked_identifiers": [
+            {"type": row.type, "value": row.value, "reason": row.reason} for row in decisions
+        ],
+    }
+
+
+def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
+    """Delete the person's identifiers, merge records and refused links, wherever they are."""
+    ids = list(subject.profile_ids)
+    values = [value for _, value in subject.identifiers]
+    removed = {
+        "identities": affected_rows(
+            session, delete(IdentityRecord).where(IdentityRecord.profile_id.in_(ids))
+        ),
+        "merges": affected_rows(session, delete(MergeRecord).where(_merges_of(ids))),
+        # Another profile may have been refused one of the person's identifiers.
+        "unlinked_identifiers": affected_rows(
+            session,
+            delete(LinkDecision).where(
+                or_(LinkDecision.profile_id.in_(ids), LinkDecision.value.in_(values))
+            ),
+        ),
+        "merge_guards": affected_rows(
+            session,
+            delete(MergeGuard).where(
+                or_(MergeGuard.profile_a.in_(ids), MergeGuard.profile_b.in_(ids))
+            ),
+        ),
+    }
+    return {key: count or 0 for key, count in removed.items()}
+
+
+def _merges_of(ids: Sequence[str]) -> ColumnElement[bool]:
+    return or_(MergeRecord.survivor_id.in_(ids), MergeRecord.merged_id.in_(ids))
 
 
 def _load_graph(

@@ -29,6 +29,8 @@ class Profile(Base):
     last_seen_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
+    # Set when the person's data was erased: the row keeps only non-personal aggregates.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class TimelineEntry(Base):

@@ -10,6 +10,15 @@ from pydantic import BaseModel, Field
 from sampan.identity.schemas import DecisionOut, IdentifierOut, MergeOut
 
 
+class Person(BaseModel):
+    """A person's surviving profile, every profile merged into it, and whether it was erased."""
+
+    profile_id: str
+    profile_ids: list[str]
+    erased_at: datetime | None
+    locale: str | None
+
+
 class NoteOut(BaseModel):
     """A staff note."""
 

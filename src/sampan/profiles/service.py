@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
 from sampan.collect.schemas import CollectedEvent
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import InvalidInput, NotFound
+from sampan.core.personal_data import DataSubject, Rows
+from sampan.db.rows import affected_rows
 from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
 from sampan.profiles.computed import ProfileState, apply_event, computed_traits, merge_states
 from sampan.profiles.models import Note, PipelineCursor, Profile, TimelineEntry
 from sampan.profiles.schemas import (
     NoteOut,
+    Person,
     PipelineProgress,
     PipelineStatus,
     Profile360,
@@ -30,6 +34,7 @@ from sampan.profiles.schemas import (
 )
 
 _CURSOR = "profiles"
+BatchReaction = Callable[[Session, Sequence[CollectedEvent], Mapping[int, str]], object]
 _NAME_TRAITS = ("name", "first_name", "last_name", "firstName", "lastName", "nickname")
 _SEARCH_TRAITS = (*_NAME_TRAITS, "email", "company")
 
@@ -40,12 +45,14 @@ def process_new_events(
     rules: IdentityRules,
     currency: str,
     batch_size: int = 1000,
+    on_batch: BatchReaction | None = None,
     clock: Clock = system_clock,
 ) -> PipelineProgress:
     """Resolve and fold the next batch of logged events into profiles, exactly once.
 
-    The cursor advances in the same transaction as the profile changes, so a crash
-    replays the batch instead of losing or doubling it.
+    The cursor advances in the same transaction as the profile changes and ``on_batch``
+    (other domains' reactions to the attributed events), so a crash replays the batch
+    instead of losing or doubling it.
     """
     cursor = _lock_pipeline(session)
     events = collect.read_events_after(session, after_seq=cursor.last_seq, limit=batch_size)
@@ -80,6 +87,8 @@ def process_new_events(
     _write_folds(session, folds.values(), now_ms)
     if timeline:
         session.connection().execute(insert(TimelineEntry), timeline)
+    if on_batch is not None:
+        on_batch(session, events, resolution.attribution)
     cursor.last_seq = events[-1].seq
     return PipelineProgress(
         processed=len(events),
@@ -247,7 +256,11 @@ def search_profiles(
         matched = set(identity.find_profile_ids(session, identifiers=candidates))
         if matched:
             conditions.append(Profile.id.in_(sorted(matched)))
-    where = and_(Profile.merged_into.is_(None), or_(*conditions) if conditions else true())
+    where = and_(
+        Profile.merged_into.is_(None),
+        Profile.erased_at.is_(None),
+        or_(*conditions) if conditions else true(),
+    )
     total = session.scalar(select(func.count()).select_from(Profile).where(where)) or 0
     rows = session.scalars(
         select(Profile)
@@ -333,6 +346,33 @@ def set_attributes(
     return get_profile(session, profile_id=row.id, currency=currency)
 
 
+def rectify_traits(
+    session: Session,
+    *,
+    profile_id: str,
+    traits: dict[str, Any],
+    currency: str,
+    clock: Clock = system_clock,
+) -> Profile360:
+    """Correct traits at the person's request (null removes one); newer events still win."""
+    row = _canonical_row(session, profile_id)
+    # A copy: the stored dict changed in place would compare equal and never be written.
+    state = ProfileState.from_json(copy.deepcopy(row.state))
+    now_ms = to_ms(clock())
+    for key, value in traits.items():
+        if not key.strip() or len(key) > 100:
+            raise InvalidInput(f"trait name {key!r} must be 1-100 characters")
+        if value is None:
+            state.traits.pop(key, None)
+        else:
+            state.traits[key] = value
+        # Above any seq: the correction beats every event up to now, later ones beat it.
+        state.trait_at[key] = [now_ms, 2**62]
+    _store_state(row, state, now_ms)
+    session.flush()
+    return get_profile(session, profile_id=row.id, currency=currency)
+
+
 def unmerge_profile(
     session: Session,
     *,
@@ -379,6 +419,120 @@ def unmerge_profile(
     )
 
 
+def find_person(session: Session, *, profile_id: str) -> Person:
+    """Return the person a profile id belongs to: survivor, merged-away ids, erasure."""
+    row = _canonical_row(session, profile_id, erased=True)
+    ids = [row.id]
+    frontier = [row.id]
+    while frontier:
+        frontier = list(
+            session.scalars(select(Profile.id).where(Profile.merged_into.in_(frontier)))
+        )
+        ids += [pid for pid in frontier if pid not in ids]
+    locale = ProfileState.from_json(row.state).traits.get("locale")
+    return Person(
+        profile_id=row.id,
+        profile_ids=ids,
+        erased_at=row.erased_at,
+        locale=locale if isinstance(locale, str) else None,
+    )
+
+
+def event_seqs_of(session: Session, *, profile_ids: Sequence[str]) -> list[int]:
+    """Return the sequence numbers of every event attributed to these profiles."""
+    return list(
+        session.scalars(
+            select(TimelineEntry.seq)
+            .where(TimelineEntry.profile_id.in_(profile_ids))
+            .order_by(TimelineEntry.seq)
+        )
+    )
+
+
+def inactive_profile_ids(
+    session: Session, *, last_seen_before_ms: int, limit: int = 1000
+) -> list[str]:
+    """Return surviving, unerased profiles not seen since a time, oldest first."""
+    return list(
+        session.scalars(
+            select(Profile.id)
+            .where(
+                Profile.merged_into.is_(None),
+                Profile.erased_at.is_(None),
+                Profile.last_seen_ms < last_seen_before_ms,
+            )
+            .order_by(Profile.last_seen_ms, Profile.id)
+            .limit(limit)
+        )
+    )
+
+
+def export_personal_data(
+    session: Session, subject: DataSubject, *, currency: str
+) -> Mapping[str, Rows]:
+    """Return the person's profile, computed traits and staff notes."""
+    row = _canonical_row(session, subject.profile_id)
+    state = ProfileState.from_json(row.state)
+    notes = session.scalars(
+        select(Note).where(Note.profile_id.in_(subject.profile_ids)).order_by(Note.id)
+    )
+    profile = {
+        "id": row.id,
+        "merged_profile_ids": [pid for pid in subject.profile_ids if pid != row.id],
+        "display_name": row.display_name,
+        "traits": state.traits,
+        "custom_attributes": row.custom,
+        "computed": computed_traits(state, currency),
+        "created_at": from_ms(row.created_ms).isoformat(),
+        "updated_at": from_ms(row.updated_ms).isoformat(),
+    }
+    return {
+        "profile": [profile],
+        "notes": [_note(n).model_dump(mode="json") for n in notes],
+    }
+
+
+def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
+    """Erase the person's profile, keeping non-personal aggregates on an anonymous row."""
+    ids = list(subject.profile_ids)
+    row = _canonical_row(session, subject.profile_id, erased=True)
+    row.state = _anonymous(ProfileState.from_json(row.state)).to_json()
+    row.custom = {}
+    row.display_name = None
+    row.search_text = ""
+    row.erased_at = system_clock()
+    removed = {
+        "profiles": affected_rows(
+            session, delete(Profile).where(Profile.id.in_(ids), Profile.id != row.id)
+        ),
+        "timeline": affected_rows(
+            session, delete(TimelineEntry).where(TimelineEntry.profile_id.in_(ids))
+        ),
+        "notes": affected_rows(session, delete(Note).where(Note.profile_id.in_(ids))),
+    }
+    return {key: count or 0 for key, count in removed.items()}
+
+
+def _anonymous(state: ProfileState) -> ProfileState:
+    """Keep counts and amounts; drop traits, order ids and anything naming the person."""
+    keys = {key: f"erased-{index}" for index, key in enumerate(state.orders)}
+    return ProfileState(
+        first_seen_ms=state.first_seen_ms,
+        last_seen_ms=state.last_seen_ms,
+        event_count=state.event_count,
+        channels=dict(state.channels),
+        orders={
+            keys[key]: [amount, currency, at, 0, categories]
+            for key, (amount, currency, at, _, categories) in state.orders.items()
+        },
+        refunds={
+            str(index): [keys.get(order_key, "erased"), amount, currency]
+            for index, (order_key, amount, currency) in enumerate(state.refunds.values())
+        },
+        viewed_categories=dict(state.viewed_categories),
+    )
+
+
 def _fold(events: Iterable[CollectedEvent], currency: str) -> ProfileState:
     state = ProfileState()
     for event in sorted(events, key=lambda e: (e.timestamp_ms, e.seq)):
@@ -421,7 +575,7 @@ def _search_text(traits: dict[str, Any]) -> str:
     return " ".join(parts).lower()
 
 
-def _canonical_row(session: Session, profile_id: str) -> Profile:
+def _canonical_row(session: Session, profile_id: str, *, erased: bool = False) -> Profile:
     row = session.get(Profile, profile_id)
     seen = set()
     while row is not None and row.merged_into is not None and row.id not in seen:
@@ -429,6 +583,8 @@ def _canonical_row(session: Session, profile_id: str) -> Profile:
         row = session.get(Profile, row.merged_into)
     if row is None:
         raise NotFound(f"profile '{profile_id}' does not exist")
+    if row.erased_at is not None and not erased:
+        raise NotFound(f"profile '{profile_id}' was erased on {row.erased_at.date().isoformat()}")
     return row
 
 

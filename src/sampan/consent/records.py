@@ -1,0 +1,393 @@
+"""Consent records, processing blocks and the suppression list, and ``can_contact`` over them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from sampan.access import service as access
+from sampan.access.schemas import Principal
+from sampan.collect.schemas import CollectedEvent
+from sampan.consent.models import ConsentRecord, ProcessingBlock, Suppression, WorkspaceSecret
+from sampan.consent.rules import (
+    ConsentChange,
+    ConsentFact,
+    ConsentRuleError,
+    ContactDecision,
+    PurposeCatalog,
+    current_consents,
+    decide,
+    parse_changes,
+)
+from sampan.consent.schemas import ConsentRecordOut, ConsentSlot, ConsentState
+from sampan.core.clock import Clock, system_clock
+from sampan.core.errors import InvalidInput
+from sampan.db.rows import affected_rows
+from sampan.db.upsert import insert_ignoring_duplicates
+from sampan.identity import service as identity
+from sampan.profiles import service as profiles
+
+CONSENT_EVENT = "Consent Updated"
+BLOCK_KINDS = ("restricted", "objected")
+log = structlog.get_logger("sampan.consent")
+
+
+def record_changes(
+    session: Session,
+    *,
+    profile_id: str,
+    changes: Sequence[ConsentChange],
+    actor: Principal,
+    source: str,
+    capture_channel: str | None = None,
+    recorded_at: datetime | None = None,
+    clock: Clock = system_clock,
+) -> list[ConsentRecordOut]:
+    """Append consent records for a person and audit the change."""
+    person = profiles.find_person(session, profile_id=profile_id)
+    if person.erased_at is not None:
+        raise InvalidInput(f"profile '{profile_id}' was erased: no consent can be recorded")
+    now = clock()
+    rows = [
+        ConsentRecord(
+            profile_id=person.profile_id,
+            purpose=change.purpose,
+            channel=change.channel,
+            status=change.status,
+            lawful_basis=change.lawful_basis,
+            notice_version=change.notice_version,
+            notice_language=change.notice_language,
+            source=source,
+            capture_channel=capture_channel,
+            recorded_by=f"{actor.kind}:{actor.id}",
+            recorded_at=(recorded_at or now).astimezone(UTC),
+            created_at=now,
+            expires_at=change.expires_at,
+        )
+        for change in changes
+    ]
+    session.add_all(rows)
+    session.flush()
+    access.record_audit(
+        session,
+        actor=actor,
+        action="consent.changed",
+        subject_type="profile",
+        subject_id=person.profile_id,
+        detail={"changes": [f"{c.purpose}:{c.channel or '-'}:{c.status}" for c in changes]},
+        clock=clock,
+    )
+    return [_record_out(row) for row in rows]
+
+
+def record_consent_events(
+    session: Session,
+    *,
+    events: Sequence[CollectedEvent],
+    attribution: Mapping[int, str],
+    catalog: PurposeCatalog,
+    clock: Clock = system_clock,
+) -> int:
+    """Record the consents of ``Consent Updated`` events; a replayed event records nothing."""
+    now = clock()
+    rows = []
+    for event in events:
+        owner = attribution.get(event.seq)
+        if event.name != CONSENT_EVENT or event.type != "track" or owner is None:
+            continue
+        properties = event.message.get("properties") or {}
+        try:
+            changes = parse_changes(properties, catalog)
+        except ConsentRuleError as exc:
+            # Checked on the way in; only a purpose removed from settings since can fail here.
+            log.warning("consent event skipped", seq=event.seq, error=str(exc))
+            continue
+        access.record_audit(
+            session,
+            actor=Principal(
+                kind="source",
+                id=event.source_id,
+                name=event.source_id,
+                role=None,
+                permissions=frozenset(),
+            ),
+            action="consent.changed",
+            subject_type="profile",
+            subject_id=owner,
+            detail={
+                "event_seq": event.seq,
+                "changes": [f"{c.purpose}:{c.channel or '-'}:{c.status}" for c in changes],
+            },
+            clock=clock,
+        )
+        for change in changes:
+            rows.append(
+                {
+                    "profile_id": owner,
+                    "purpose": change.purpose,
+                    "channel": change.channel,
+                    "status": change.status,
+                    "lawful_basis": change.lawful_basis,
+                    "notice_version": change.notice_version,
+                    "notice_language": change.notice_language,
+                    "source": f"tracking:{event.source_id}",
+                    "capture_channel": event.channel,
+                    "recorded_by": f"source:{event.source_id}",
+                    "recorded_at": event.timestamp,
+                    "created_at": now,
+                    "expires_at": change.expires_at,
+                    "event_seq": event.seq,
+                }
+            )
+    insert_ignoring_duplicates(session, ConsentRecord, rows, ["event_seq", "purpose", "channel"])
+    return len(rows)
+
+
+def consent_state(
+    session: Session, *, profile_id: str, catalog: PurposeCatalog, clock: Clock = system_clock
+) -> ConsentState:
+    """Return a person's current consent per purpose and channel, blocks and full history."""
+    person = profiles.find_person(session, profile_id=profile_id)
+    rows = list(
+        session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.profile_id.in_(person.profile_ids))
+            .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+        )
+    )
+    latest = current_consents(_fact(row) for row in rows)
+    by_id = {row.id: row for row in rows}
+    now = clock()
+    slots = []
+    for purpose_name, channel in catalog.slots():
+        fact = latest.get((purpose_name, channel))
+        row = by_id[fact.order] if fact is not None else None
+        status = "none" if fact is None else fact.status
+        if fact is not None and fact.expires_at is not None and fact.expires_at <= now:
+            status = "expired"
+        slots.append(
+            ConsentSlot(
+                purpose=purpose_name,
+                channel=channel or None,
+                status=status,
+                requires_consent=catalog.get(purpose_name).requires_consent,
+                record=_record_out(row) if row is not None else None,
+            )
+        )
+    return ConsentState(
+        profile_id=person.profile_id,
+        blocks=_blocks(session, person.profile_ids, person.erased_at is not None),
+        current=slots,
+        history=[_record_out(row) for row in reversed(rows)],
+    )
+
+
+def can_contact(
+    session: Session,
+    *,
+    profile_id: str,
+    purpose: str,
+    channel: str | None,
+    catalog: PurposeCatalog,
+    clock: Clock = system_clock,
+) -> ContactDecision:
+    """Decide whether a person may be contacted for a purpose on a channel, and why.
+
+    Every sender goes through here: restriction, objection, erasure and the suppression
+    list win over any consent.
+    """
+    try:
+        stored_channel = catalog.check_channel(purpose, channel)
+    except ConsentRuleError as exc:
+        raise InvalidInput(str(exc)) from None
+    person = profiles.find_person(session, profile_id=profile_id)
+    blocks = _blocks(session, person.profile_ids, person.erased_at is not None)
+    if not blocks and is_suppressed(session, _identifiers(session, person.profile_ids)):
+        blocks.append("suppressed")
+    rows = session.scalars(
+        select(ConsentRecord).where(
+            ConsentRecord.profile_id.in_(person.profile_ids),
+            ConsentRecord.purpose == purpose,
+            ConsentRecord.channel == stored_channel,
+        )
+    )
+    return decide(
+        purpose=catalog.get(purpose),
+        channel=stored_channel,
+        facts=[_fact(row) for row in rows],
+        blocks=blocks,
+        now=clock(),
+    )
+
+
+def set_block(
+    session: Session,
+    *,
+    profile_id: str,
+    kind: str,
+    active: bool,
+    actor: Principal,
+    request_id: str | None = None,
+    clock: Clock = system_clock,
+) -> list[str]:
+    """Put a restriction of processing or an objection in force, or lift it."""
+    if kind not in BLOCK_KINDS:
+        raise InvalidInput(f"block must be one of {', '.join(BLOCK_KINDS)}, got {kind!r}")
+    person = profiles.find_person(session, profile_id=profile_id)
+    existing = session.scalar(
+        select(ProcessingBlock).where(
+            ProcessingBlock.profile_id == person.profile_id, ProcessingBlock.kind == kind
+        )
+    )
+    if active and existing is None:
+        session.add(
+            ProcessingBlock(
+                profile_id=person.profile_id, kind=kind, since=clock(), request_id=request_id
+            )
+        )
+    elif not active:
+        session.execute(
+            delete(ProcessingBlock).where(
+                ProcessingBlock.profile_id.in_(person.profile_ids), ProcessingBlock.kind == kind
+            )
+        )
+    session.flush()
+    access.record_audit(
+        session,
+        actor=actor,
+        action=f"profile.{kind}" if active else f"profile.un{kind}",
+        subject_type="profile",
+        subject_id=person.profile_id,
+        detail={"request_id": request_id} if request_id else None,
+        clock=clock,
+    )
+    return _blocks(session, person.profile_ids, False)
+
+
+def suppress(
+    session: Session,
+    *,
+    identifiers: Iterable[tuple[str, str]],
+    reason: str,
+    clock: Clock = system_clock,
+) -> int:
+    """Put identifiers on the suppression list as salted hashes; return how many were new."""
+    salt = workspace_secret(session, "suppression_salt")
+    rows = {
+        _hash(salt, kind, value): {
+            "identifier_hash": _hash(salt, kind, value),
+            "identifier_type": kind,
+            "reason": reason,
+            "created_at": clock(),
+        }
+        for kind, value in identifiers
+        if kind != "anonymous_id"
+    }
+    known = select(Suppression.identifier_hash).where(Suppression.identifier_hash.in_(rows))
+    before = len(list(session.scalars(known)))
+    insert_ignoring_duplicates(session, Suppression, list(rows.values()), ["identifier_hash"])
+    return len(rows) - before
+
+
+def is_suppressed(session: Session, identifiers: Iterable[tuple[str, str]]) -> bool:
+    """Return whether any of these identifiers is on the suppression list."""
+    salt = workspace_secret(session, "suppression_salt")
+    hashes = {_hash(salt, kind, value) for kind, value in identifiers}
+    if not hashes:
+        return False
+    found = session.scalar(
+        select(Suppression.identifier_hash).where(Suppression.identifier_hash.in_(hashes)).limit(1)
+    )
+    return found is not None
+
+
+def export_personal_data(session: Session, profile_ids: Sequence[str]) -> list[dict[str, object]]:
+    """Return every consent record of these profiles as JSON-ready rows."""
+    rows = session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.profile_id.in_(profile_ids))
+        .order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    )
+    return [_record_out(row).model_dump(mode="json") for row in rows]
+
+
+def erase_personal_data(session: Session, profile_ids: Sequence[str]) -> dict[str, int]:
+    """Delete the consent records and blocks of these profiles."""
+    records = affected_rows(
+        session, delete(ConsentRecord).where(ConsentRecord.profile_id.in_(profile_ids))
+    )
+    blocks = affected_rows(
+        session, delete(ProcessingBlock).where(ProcessingBlock.profile_id.in_(profile_ids))
+    )
+    return {"consent_records": records or 0, "blocks": blocks or 0}
+
+
+def workspace_secret(session: Session, name: str) -> str:
+    """Return a secret of this workspace, generating it the first time it is needed."""
+    value = session.scalar(select(WorkspaceSecret.value).where(WorkspaceSecret.name == name))
+    if value is None:
+        insert_ignoring_duplicates(
+            session,
+            WorkspaceSecret,
+            [{"name": name, "value": secrets.token_urlsafe(48)}],
+            ["name"],
+        )
+        value = session.scalar(select(WorkspaceSecret.value).where(WorkspaceSecret.name == name))
+    assert value is not None
+    return value
+
+
+def _blocks(session: Session, profile_ids: Sequence[str], erased: bool) -> list[str]:
+    kinds = set(
+        session.scalars(
+            select(ProcessingBlock.kind).where(ProcessingBlock.profile_id.in_(profile_ids))
+        )
+    )
+    if erased:
+        kinds.add("erased")
+    return sorted(kinds)
+
+
+def _identifiers(session: Session, profile_ids: Sequence[str]) -> list[tuple[str, str]]:
+    found = identity.identifiers_of(session, profile_ids=profile_ids)
+    return [(i.type, i.value) for ids in found.values() for i in ids]
+
+
+def _hash(salt: str, kind: str, value: str) -> str:
+    return hmac.new(salt.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _fact(row: ConsentRecord) -> ConsentFact:
+    return ConsentFact(
+        purpose=row.purpose,
+        channel=row.channel,
+        status=row.status,
+        recorded_at=row.recorded_at,
+        order=row.id,
+        expires_at=row.expires_at,
+    )
+
+
+def _record_out(row: ConsentRecord) -> ConsentRecordOut:
+    return ConsentRecordOut(
+        id=row.id,
+        profile_id=row.profile_id,
+        purpose=row.purpose,
+        channel=row.channel or None,
+        status=row.status,
+        lawful_basis=row.lawful_basis,
+        notice_version=row.notice_version,
+        notice_language=row.notice_language,
+        source=row.source,
+        capture_channel=row.capture_channel,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+        expires_at=row.expires_at,
+    )
