@@ -60,9 +60,18 @@ class AccessRuntime:
 
 
 def build_access_runtime(
-    db: Database, settings: Settings, *, clock: Clock = system_clock
+    db: Database,
+    settings: Settings,
+    *,
+    views_db: Database | None = None,
+    clock: Clock = system_clock,
 ) -> AccessRuntime:
-    """Return the access runtime of an app serving this database."""
+    """Return the access runtime of an app serving this database.
+
+    ``views_db`` records who viewed what; on SQLite it commits with synchronous=NORMAL,
+    so a power cut (not a crash) may lose the last views. Changes are audited in their own
+    transaction, on ``db``.
+    """
 
     def check_api_key(api_key: str) -> Grant:
         with db.reading() as session:
@@ -75,7 +84,7 @@ def build_access_runtime(
     return AccessRuntime(
         keys=CredentialCache(check_api_key),
         sessions=CredentialCache(check_session),
-        audit=service.AuditBatcher(db, clock=clock),
+        audit=service.AuditBatcher(views_db or db, clock=clock),
         login_limiter=LoginRateLimiter(per_minute=settings.login_attempts_per_minute),
         policy=LoginPolicy(
             session_ttl_minutes=settings.session_ttl_minutes,

@@ -138,7 +138,9 @@ def create_app(
         rules=runtime.rules,
     )
     app.state.pipeline = pipeline
-    app.state.access = build_access_runtime(runtime.db, runtime.settings, clock=clock)
+    app.state.access = build_access_runtime(
+        runtime.db, runtime.settings, views_db=runtime.derived_db, clock=clock
+    )
 
     @app.exception_handler(SampanError)
     async def domain_error(_: Request, exc: SampanError) -> JSONResponse:
