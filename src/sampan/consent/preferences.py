@@ -98,17 +98,7 @@ def save_choices(
         if now_on != (key in chosen):
             status = "granted" if key in chosen else "withdrawn"
             changes.append(_change(key, status, language))
-    if changes:
-        records.record_changes(
-            session,
-            profile_id=profile_id,
-            changes=changes,
-            actor=_customer(profile_id),
-            source=SOURCE,
-            capture_channel="web",
-            clock=clock,
-        )
-    return len(changes)
+    return _record_for_customer(session, profile_id, changes, SOURCE, "web", clock)
 
 
 def unsubscribe(
@@ -129,16 +119,7 @@ def unsubscribe(
         and slot.status == "granted"
         and (channel is None or slot.channel == channel)
     ]
-    if changes:
-        records.record_changes(
-            session,
-            profile_id=profile_id,
-            changes=changes,
-            actor=_customer(profile_id),
-            source="unsubscribe_link",
-            clock=clock,
-        )
-    return len(changes)
+    return _record_for_customer(session, profile_id, changes, "unsubscribe_link", None, clock)
 
 
 def render_page(
@@ -218,10 +199,28 @@ def _change(slot: tuple[str, str], status: str, language: str | None) -> Consent
     )
 
 
-def _customer(profile_id: str) -> Principal:
-    return Principal(
-        kind="customer", id=profile_id, name="customer", role=None, permissions=frozenset()
-    )
+def _record_for_customer(
+    session: Session,
+    profile_id: str,
+    changes: list[ConsentChange],
+    source: str,
+    capture_channel: str | None,
+    clock: Clock,
+) -> int:
+    if changes:
+        customer = Principal(
+            kind="customer", id=profile_id, name="customer", role=None, permissions=frozenset()
+        )
+        records.record_changes(
+            session,
+            profile_id=profile_id,
+            changes=changes,
+            actor=customer,
+            source=source,
+            capture_channel=capture_channel,
+            clock=clock,
+        )
+    return len(changes)
 
 
 def _serializer(session: Session, clock: Clock) -> URLSafeTimedSerializer:
