@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from sampan.access import service as access
+from sampan.api.app import create_app
 from sampan.consent.models import ConsentRecord
+from sampan.db.migrate import upgrade
+from sampan.runtime import Runtime
+from sampan.settings import Settings
 from tests.conftest import Workspace
 from tests.consent.helpers import can_contact, grant, profile_id, send
 from tests.factories import identify, message
@@ -203,3 +211,26 @@ def test_consent_follows_the_person_through_a_merge(workspace: Workspace) -> Non
     survivor = profile_id(workspace, phone="0899999999")
     assert can_contact(workspace, survivor, "marketing", "email")["allowed"] is True
     assert can_contact(workspace, web, "marketing", "email")["allowed"] is True
+
+
+def test_purposes_come_from_settings(tmp_path: Path) -> None:
+    purposes = [
+        {"name": "marketing", "title_th": "ข่าวสาร", "title_en": "News", "per_channel": True},
+        {"name": "research", "title_th": "วิจัยตลาด", "title_en": "Market research"},
+    ]
+    runtime = Runtime.from_settings(Settings(data_dir=tmp_path, consent_purposes=purposes))
+    try:
+        assert [slot for slot in runtime.catalog.slots() if slot[0] == "research"] == [
+            ("research", "")
+        ]
+        upgrade(runtime.settings.resolved_database_url())
+        with runtime.db.transaction() as session:
+            key = access.issue_api_key(session, name="admin")
+        with TestClient(create_app(runtime, run_worker=False)) as client:
+            listed = client.get(
+                "/api/privacy/purposes", headers={"Authorization": f"Bearer {key.api_key}"}
+            )
+        assert [p["name"] for p in listed.json()] == ["marketing", "research"]
+        assert listed.json()[1]["title_th"] == "วิจัยตลาด"
+    finally:
+        runtime.dispose()
