@@ -116,7 +116,7 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=runtime.settings.cors_origins,
-        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["*"],
         max_age=3600,
     )
@@ -157,7 +157,7 @@ def create_app(
     app.include_router(profiles_router, dependencies=secured)
     for router in access_routers:
         app.include_router(router, dependencies=None if router is auth_router else secured)
-    app.include_router(privacy_router)
+    app.include_router(privacy_router, dependencies=secured)
     app.include_router(preference_pages)
     _add_operations_routes(app, runtime, pipeline)
     _document_tracking(app)
