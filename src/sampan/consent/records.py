@@ -69,7 +69,7 @@ def record_changes(
             recorded_by=f"{actor.kind}:{actor.id}",
             recorded_at=(recorded_at or now).astimezone(UTC),
             created_at=now,
-            expires_at=change.expires_at,
+            expires_at=change.expires_at.astimezone(UTC) if change.expires_at else None,
         )
         for change in changes
     ]

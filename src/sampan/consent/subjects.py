@@ -89,7 +89,7 @@ def erase_person(
     """Remove a person's personal data from every domain; keep anonymous aggregates only.
 
     With ``suppress`` the person's identifiers stay behind as salted hashes, so a later
-    import of the same e-mail or phone is never contacted for marketing.
+    import of the same e-mail or phone is never contacted again.
     """
     registry.catch_up(session)
     subject = subject_of(session, profile_id=profile_id)
