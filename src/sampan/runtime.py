@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
-from sampan.collect.schemas import CollectedEvent
 from sampan.consent import service as consent
+from sampan.core.clock import system_clock
 from sampan.core.personal_data import (
     DataSubject,
     PersonalDataHolder,
@@ -18,11 +18,17 @@ from sampan.core.personal_data import (
     Rows,
 )
 from sampan.db.engine import Database, connect
+from sampan.db.outbox import take
 from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
 from sampan.profiles import service as profiles
-from sampan.profiles.schemas import PipelineProgress
+from sampan.profiles.schemas import PipelineBatch, PipelineProgress
+from sampan.segments import service as segments
+from sampan.segments.compiler import CompileContext
 from sampan.settings import Settings
+
+# Changes made outside the pipeline that segments must see.
+CHANGE_TOPICS = ("profiles.changed", "profiles.unmerged", "consent.changed")
 
 
 @dataclass(frozen=True)
@@ -89,11 +95,38 @@ class Runtime:
         if self.derived_db is not self.db:
             self.derived_db.dispose()
 
-    def _react(
-        self, session: Session, events: Sequence[CollectedEvent], attribution: Mapping[int, str]
-    ) -> None:
+    def segment_context(self) -> CompileContext:
+        """Return what segment conditions compile against now: backend, clock, zone."""
+        return CompileContext(
+            dialect=self.db.engine.dialect.name,
+            now=system_clock(),
+            timezone=self.settings.timezone,
+            no_consent_needed=frozenset(
+                p.name for p in self.settings.consent_purposes if not p.requires_consent
+            ),
+        )
+
+    def react_to_changes(self, session: Session) -> int:
+        """Apply the domain events other domains react to; return how many were taken."""
+        events = take(session, consumer="segments", topics=CHANGE_TOPICS)
+        if events:
+            segments.react_to_changes(
+                session,
+                events,
+                context=self.segment_context(),
+                currency=self.settings.default_currency,
+            )
+        return len(events)
+
+    def _react(self, session: Session, batch: PipelineBatch) -> None:
         consent.record_consent_events(
-            session, events=events, attribution=attribution, catalog=self.catalog
+            session, events=batch.events, attribution=batch.attribution, catalog=self.catalog
+        )
+        segments.react_to_batch(
+            session,
+            batch,
+            context=self.segment_context(),
+            currency=self.settings.default_currency,
         )
 
     def _build_registry(self) -> PersonalDataRegistry:
@@ -108,6 +141,9 @@ class Runtime:
 
         # Erasure order: what points at identifiers and profiles goes before them.
         holders = (
+            PersonalDataHolder(
+                "segments", segments.export_personal_data, segments.erase_personal_data
+            ),
             PersonalDataHolder(
                 "consent", consent.export_personal_data, consent.erase_personal_data
             ),

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     retention_days: dict[str, int] = Field(default_factory=default_retention_days)
     retention_interval_hours: float = Field(default=24.0, gt=0)
     preference_link_days: int = Field(default=90, ge=1, le=3650)
+    # Time-based segments (inactivity, windows, birthdays) are re-evaluated this often.
+    segment_interval_minutes: float = Field(default=5.0, gt=0, le=1440)
     # Where customers reach this server: preference and unsubscribe links start with it.
     public_url: str = "http://127.0.0.1:8000"
 

@@ -13,6 +13,8 @@ from sampan.access.schemas import SYSTEM
 from sampan.consent import service as consent
 from sampan.consent.schemas import RetentionRunOut
 from sampan.runtime import Runtime
+from sampan.segments import service as segments
+from sampan.segments.schemas import EvaluationReport
 
 log = structlog.get_logger("sampan.worker")
 
@@ -37,9 +39,11 @@ class ProfilePipeline:
         """Process one batch in its own transaction; return how many events it held."""
         with self._runtime.derived_db.transaction() as session:
             progress = self._runtime.advance_pipeline(session)
+        with self._runtime.derived_db.transaction() as session:
+            reacted = self._runtime.react_to_changes(session)
         self._lags.extend(progress.lags_ms)
         self.processed += progress.processed
-        return progress.processed
+        return progress.processed + reacted
 
     def drain(self) -> int:
         """Process until the log is fully consumed; return how many events that took."""
@@ -88,6 +92,41 @@ class ProfilePipeline:
                 continue
             if count == 0:
                 self._wake.wait(self._idle_wait)
+
+
+class SegmentSchedule:
+    """Re-evaluate time-based segments and sample every segment's size, every interval."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> EvaluationReport:
+        """Evaluate now."""
+        with self._runtime.derived_db.transaction() as session:
+            return segments.evaluate_scheduled(session, context=self._runtime.segment_context())
+
+    def start(self) -> None:
+        """Evaluate in a background thread until stopped."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="sampan-segments", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop and wait for an evaluation in progress."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _loop(self) -> None:
+        interval = self._runtime.settings.segment_interval_minutes * 60
+        while not self._stop.wait(interval):
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - rolled back; the next interval tries again
+                log.exception("segment evaluation failed")
 
 
 class RetentionSchedule:

@@ -48,7 +48,8 @@ from sampan.core.errors import (
 from sampan.profiles import service as profiles
 from sampan.profiles.api import router as profiles_router
 from sampan.runtime import Runtime
-from sampan.worker import ProfilePipeline, RetentionSchedule
+from sampan.segments.api import router as segments_router
+from sampan.worker import ProfilePipeline, RetentionSchedule, SegmentSchedule
 
 _STATUS = {
     InvalidInput: 400,
@@ -81,6 +82,7 @@ def create_app(
     """
     pipeline = ProfilePipeline(runtime)
     retention = RetentionSchedule(runtime)
+    segment_schedule = SegmentSchedule(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
     def check_write_key(write_key: str) -> SourceInfo:
@@ -96,12 +98,14 @@ def create_app(
         if run_worker:
             pipeline.start()
             retention.start()
+            segment_schedule.start()
         try:
             yield
         finally:
             writer.stop()
             pipeline.stop()
             retention.stop()
+            segment_schedule.stop()
 
     app = FastAPI(
         title="Sampan",
@@ -138,6 +142,7 @@ def create_app(
         rules=runtime.rules,
     )
     app.state.pipeline = pipeline
+    app.state.segment_context = runtime.segment_context
     app.state.access = build_access_runtime(
         runtime.db, runtime.settings, views_db=runtime.derived_db, clock=clock
     )
@@ -158,6 +163,7 @@ def create_app(
     for router in access_routers:
         app.include_router(router, dependencies=None if router is auth_router else secured)
     app.include_router(privacy_router, dependencies=secured)
+    app.include_router(segments_router, dependencies=secured)
     app.include_router(preference_pages)
     _add_operations_routes(app, runtime, pipeline)
     _document_tracking(app)

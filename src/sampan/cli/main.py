@@ -23,7 +23,7 @@ from sampan.collect import service as collect
 from sampan.core.errors import SampanError
 from sampan.runtime import Runtime
 from sampan.settings import Settings
-from sampan.worker import ProfilePipeline, RetentionSchedule
+from sampan.worker import ProfilePipeline, RetentionSchedule, SegmentSchedule
 
 app = typer.Typer(help="Sampan: omnichannel customer platform.", no_args_is_help=True)
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
@@ -96,15 +96,18 @@ def run_worker() -> None:
     runtime = _runtime()
     pipeline = ProfilePipeline(runtime)
     retention = RetentionSchedule(runtime)
+    segment_schedule = SegmentSchedule(runtime)
     console.print("Worker running; Ctrl+C to stop.")
     tune_garbage_collector()
     retention.start()
+    segment_schedule.start()
     try:
         pipeline.run_forever()
     except KeyboardInterrupt:
         console.print(f"Stopped after {pipeline.processed} events.")
     finally:
         retention.stop()
+        segment_schedule.stop()
 
 
 @app.command()

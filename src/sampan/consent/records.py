@@ -29,6 +29,7 @@ from sampan.consent.rules import (
 from sampan.consent.schemas import ConsentRecordOut, ConsentSlot, ConsentState
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import InvalidInput
+from sampan.db.outbox import publish
 from sampan.db.rows import affected_rows
 from sampan.db.upsert import insert_ignoring_duplicates
 from sampan.identity import service as identity
@@ -75,6 +76,13 @@ def record_changes(
     ]
     session.add_all(rows)
     session.flush()
+    publish(
+        session,
+        topic="consent.changed",
+        key=person.profile_id,
+        payload={"profile_ids": [person.profile_id]},
+        at=now,
+    )
     access.record_audit(
         session,
         actor=actor,
@@ -259,6 +267,13 @@ def set_block(
             )
         )
     session.flush()
+    publish(
+        session,
+        topic="consent.changed",
+        key=person.profile_id,
+        payload={"profile_ids": [person.profile_id]},
+        at=clock(),
+    )
     access.record_audit(
         session,
         actor=actor,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sampan.access.schemas import Principal
 from sampan.consent import records, subjects
 from sampan.consent.imports import import_consents
-from sampan.consent.models import PrivacyRequest, ProcessingBlock
+from sampan.consent.models import ConsentRecord, PrivacyRequest, ProcessingBlock
 from sampan.consent.preferences import (
     preference_link,
     profile_of_token,
@@ -57,9 +58,11 @@ __all__ = [
     "CONSENT_EVENT",
     "ContactDecision",
     "PurposeCatalog",
+    "blocked_profiles",
     "can_contact",
     "check_retention_days",
     "consent_event_check",
+    "consent_rows",
     "consent_state",
     "enforce_retention",
     "erase_personal_data",
@@ -176,6 +179,25 @@ def suppress_identifier(
         session, identifiers=[(normalised.type, normalised.value)], reason=reason
     )
     return added > 0
+
+
+def consent_rows(purpose: str, channel: str) -> Select[str, str, datetime | None, datetime, int]:
+    """Return a query of every record of one purpose and channel, for other domains to join.
+
+    Columns: profile_id, status, expires_at, recorded_at, id (later wins on equal times).
+    """
+    return select(
+        ConsentRecord.profile_id,
+        ConsentRecord.status,
+        ConsentRecord.expires_at,
+        ConsentRecord.recorded_at,
+        ConsentRecord.id,
+    ).where(ConsentRecord.purpose == purpose, ConsentRecord.channel == channel)
+
+
+def blocked_profiles() -> Select[str]:
+    """Return a query of the profile ids whose processing is restricted or who objected."""
+    return select(ProcessingBlock.profile_id)
 
 
 def person_language(session: Session, *, profile_id: str) -> str:

@@ -120,8 +120,20 @@ def merge_states(survivor: ProfileState, merged: ProfileState) -> ProfileState:
     return result
 
 
-def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any]:
-    """Return the computed traits shown on the Customer 360."""
+@dataclass(frozen=True)
+class Spending:
+    """What a profile spent: net of refunds, per currency, in minor units."""
+
+    spent: dict[str, int]
+    orders_in: dict[str, int]
+    bought: dict[str, int]
+    order_count: int
+    total_minor: int
+    last_order_ms: int | None
+
+
+def spending(state: ProfileState, default_currency: str) -> Spending:
+    """Return orders, spend net of refunds and categories bought."""
     spent: dict[str, int] = {}
     orders_in: dict[str, int] = {}
     bought: dict[str, int] = {}
@@ -135,11 +147,25 @@ def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any
         if amount is None:
             amount, currency = (order[0], order[1]) if order else (0, currency)
         _add(spent, currency, -amount)
-    total = spent.get(default_currency, 0)
-    orders = orders_in.get(default_currency, 0)
+    return Spending(
+        spent=spent,
+        orders_in=orders_in,
+        bought=bought,
+        order_count=len(state.orders),
+        total_minor=spent.get(default_currency, 0),
+        last_order_ms=max((order[2] for order in state.orders.values()), default=None),
+    )
+
+
+def computed_traits(state: ProfileState, default_currency: str) -> dict[str, Any]:
+    """Return the computed traits shown on the Customer 360."""
+    figures = spending(state, default_currency)
+    spent, bought = figures.spent, figures.bought
+    total = figures.total_minor
+    orders = figures.orders_in.get(default_currency, 0)
     favourite = _top(bought) or _top(state.viewed_categories)
     other = {cur: _major(amount) for cur, amount in spent.items() if cur != default_currency}
-    last_order = max((order[2] for order in state.orders.values()), default=None)
+    last_order = figures.last_order_ms
     return {
         "first_seen": _iso(state.first_seen_ms),
         "last_seen": _iso(state.last_seen_ms),

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sampan.collect.schemas import CollectedEvent
 from sampan.identity.schemas import DecisionOut, IdentifierOut, MergeOut
+
+
+@dataclass(frozen=True)
+class PipelineBatch:
+    """What one pipeline batch did, for other domains to react to in the same transaction."""
+
+    events: Sequence[CollectedEvent]
+    # event seq -> profile id
+    attribution: Mapping[int, str]
+    # (survivor id, merged-away id) of every merge the batch caused
+    merges: Sequence[tuple[str, str]]
+    # every surviving profile whose state the batch changed
+    touched: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What segments select on: a profile's traits and figures, in plain types."""
+
+    profile_id: str
+    traits: dict[str, Any]
+    first_seen_ms: int | None
+    last_seen_ms: int | None
+    event_count: int
+    order_count: int
+    # in the workspace currency's minor units (satang)
+    total_spent: int
+    last_order_ms: int | None
+    identifier_types: tuple[str, ...]
 
 
 class Person(BaseModel):

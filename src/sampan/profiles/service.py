@@ -15,17 +15,26 @@ from sampan.collect.schemas import CollectedEvent
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import InvalidInput, NotFound
 from sampan.core.personal_data import DataSubject, Rows
+from sampan.db.outbox import publish
 from sampan.db.rows import affected_rows
 from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
-from sampan.profiles.computed import ProfileState, apply_event, computed_traits, merge_states
+from sampan.profiles.computed import (
+    ProfileState,
+    apply_event,
+    computed_traits,
+    merge_states,
+    spending,
+)
 from sampan.profiles.models import Note, PipelineCursor, Profile, TimelineEntry
 from sampan.profiles.schemas import (
     NoteOut,
     Person,
+    PipelineBatch,
     PipelineProgress,
     PipelineStatus,
     Profile360,
+    ProfileFacts,
     ProfileSummary,
     SearchPage,
     TimelineItem,
@@ -34,7 +43,7 @@ from sampan.profiles.schemas import (
 )
 
 _CURSOR = "profiles"
-BatchReaction = Callable[[Session, Sequence[CollectedEvent], Mapping[int, str]], object]
+BatchReaction = Callable[[Session, PipelineBatch], object]
 _NAME_TRAITS = ("name", "first_name", "last_name", "firstName", "lastName", "nickname")
 _SEARCH_TRAITS = (*_NAME_TRAITS, "email", "company")
 
@@ -88,7 +97,16 @@ def process_new_events(
     if timeline:
         session.connection().execute(insert(TimelineEntry), timeline)
     if on_batch is not None:
-        on_batch(session, events, resolution.attribution)
+        merged_away = {merge.merged_id for merge in resolution.merges}
+        on_batch(
+            session,
+            PipelineBatch(
+                events=events,
+                attribution=resolution.attribution,
+                merges=[(m.survivor_id, m.merged_id) for m in resolution.merges],
+                touched=frozenset(touched | set(resolution.created)) - merged_away,
+            ),
+        )
     cursor.last_seq = events[-1].seq
     return PipelineProgress(
         processed=len(events),
@@ -342,6 +360,7 @@ def set_attributes(
             custom[key] = value
     row.custom = custom
     row.updated_ms = to_ms(clock())
+    _changed(session, "profiles.changed", [row.id], clock)
     session.flush()
     return get_profile(session, profile_id=row.id, currency=currency)
 
@@ -369,6 +388,7 @@ def rectify_traits(
         # Above any seq: the correction beats every event up to now, later ones beat it.
         state.trait_at[key] = [now_ms, 2**62]
     _store_state(row, state, now_ms)
+    _changed(session, "profiles.changed", [row.id], clock)
     session.flush()
     return get_profile(session, profile_id=row.id, currency=currency)
 
@@ -411,12 +431,42 @@ def unmerge_profile(
         (restored, [e for e in events if e.seq in moved_set]),
     ):
         _store_state(row, _fold(own, currency), now_ms)
+    _changed(session, "profiles.unmerged", [survivor.id, restored.id], clock)
     session.flush()
     return UnmergeResult(
         survivor=get_profile(session, profile_id=survivor.id, currency=currency),
         restored=get_profile(session, profile_id=restored.id, currency=currency),
         moved_events=len(moved),
     )
+
+
+def facts_of(session: Session, *, profile_ids: Sequence[str], currency: str) -> list[ProfileFacts]:
+    """Return the facts segments select on, for the surviving, unerased profiles among these."""
+    ids = list(profile_ids)
+    found = identity.identifiers_of(session, profile_ids=ids)
+    rows = session.scalars(
+        select(Profile).where(
+            Profile.id.in_(ids), Profile.merged_into.is_(None), Profile.erased_at.is_(None)
+        )
+    )
+    facts = []
+    for row in rows:
+        state = ProfileState.from_json(row.state)
+        figures = spending(state, currency)
+        facts.append(
+            ProfileFacts(
+                profile_id=row.id,
+                traits={**state.traits, **row.custom},
+                first_seen_ms=state.first_seen_ms,
+                last_seen_ms=state.last_seen_ms,
+                event_count=state.event_count,
+                order_count=figures.order_count,
+                total_spent=figures.total_minor,
+                last_order_ms=figures.last_order_ms,
+                identifier_types=tuple(sorted({i.type for i in found.get(row.id, [])})),
+            )
+        )
+    return facts
 
 
 def find_person(session: Session, *, profile_id: str) -> Person:
@@ -530,6 +580,17 @@ def _anonymous(state: ProfileState) -> ProfileState:
             for index, (order_key, amount, currency) in enumerate(state.refunds.values())
         },
         viewed_categories=dict(state.viewed_categories),
+    )
+
+
+def _changed(session: Session, topic: str, profile_ids: list[str], clock: Clock) -> None:
+    """Tell other domains these profiles changed outside the pipeline."""
+    publish(
+        session,
+        topic=topic,
+        key=profile_ids[0],
+        payload={"profile_ids": profile_ids},
+        at=clock(),
     )
 
 

@@ -6,9 +6,11 @@ from sqlalchemy import create_engine, pool
 from sampan.access import models as _access  # noqa: F401 - registers tables
 from sampan.collect import models as _collect  # noqa: F401
 from sampan.consent import models as _consent  # noqa: F401
+from sampan.db import outbox as _outbox  # noqa: F401
 from sampan.db.base import Base
 from sampan.identity import models as _identity  # noqa: F401
 from sampan.profiles import models as _profiles  # noqa: F401
+from sampan.segments import models as _segments  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

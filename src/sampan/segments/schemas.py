@@ -1,0 +1,90 @@
+"""Shapes segments accepts and returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class SegmentInput(BaseModel):
+    """A segment to create, or the new version of one."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["ลูกค้า VIP ซื้อเซรั่ม"])
+    description: str = Field(default="", max_length=2000)
+    condition: dict[str, Any] = Field(
+        description="A condition tree: see GET /api/segments/schema and docs/segments.md",
+        examples=[
+            {
+                "all": [
+                    {
+                        "event": "Order Completed",
+                        "where": [{"property": "category", "op": "eq", "value": "serum"}],
+                        "count": {"op": "gte", "value": 2},
+                        "within_days": 90,
+                    },
+                    {"consent": {"purpose": "marketing", "channel": "line"}},
+                ]
+            }
+        ],
+    )
+
+
+class PreviewInput(BaseModel):
+    """A condition to try before saving it."""
+
+    condition: dict[str, Any]
+    sample: int = Field(default=10, ge=0, le=100)
+
+
+class SampleMember(BaseModel):
+    """A profile shown in a preview or a member list."""
+
+    profile_id: str
+    display_name: str | None
+    since: datetime | None = None
+
+
+class Preview(BaseModel):
+    """How many people a condition selects now, and a few of them."""
+
+    count: int
+    sample: list[SampleMember]
+
+
+class SegmentOut(BaseModel):
+    """A segment with its current size."""
+
+    id: str
+    name: str
+    description: str
+    condition: dict[str, Any]
+    version: int
+    time_based: bool
+    size: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberPage(BaseModel):
+    """A page of members, newest first."""
+
+    items: list[SampleMember]
+    total: int
+    next_cursor: str | None
+
+
+class SizePoint(BaseModel):
+    """The size of a segment at a moment."""
+
+    at: datetime
+    size: int
+
+
+class EvaluationReport(BaseModel):
+    """What a full evaluation changed: entered and exited per segment."""
+
+    segments: int
+    entered: int
+    exited: int

@@ -1,0 +1,369 @@
+"""Segments' facade: define segments, preview and list members, keep membership current."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from sampan.core.clock import Clock, system_clock
+from sampan.core.errors import Conflict, InvalidInput, NotFound
+from sampan.core.ids import new_id
+from sampan.core.personal_data import DataSubject, Rows
+from sampan.db.outbox import DomainEvent
+from sampan.profiles.schemas import PipelineBatch
+from sampan.segments import membership
+from sampan.segments.compiler import CompileContext, members_query
+from sampan.segments.conditions import (
+    SCHEMA,
+    is_time_based,
+    parse_condition,
+    segment_references,
+)
+from sampan.segments.models import (
+    Alias,
+    Member,
+    Person,
+    PersonEvent,
+    Segment,
+    SegmentVersion,
+    SizeSample,
+)
+from sampan.segments.schemas import (
+    EvaluationReport,
+    MemberPage,
+    Preview,
+    SampleMember,
+    SegmentInput,
+    SegmentOut,
+    SizePoint,
+)
+
+CONDITION_SCHEMA = SCHEMA
+ENTERED = membership.ENTERED
+EXITED = membership.EXITED
+_NAME_TRAITS = ("name", "first_name", "firstName", "nickname", "email")
+
+
+def create_segment(
+    session: Session, *, segment: SegmentInput, context: CompileContext, clock: Clock = system_clock
+) -> SegmentOut:
+    """Save a segment and compute its members now."""
+    segment_id = new_id("seg")
+    time_based = _check(session, segment_id, segment.condition)
+    now = clock()
+    row = Segment(
+        id=segment_id,
+        name=segment.name,
+        description=segment.description,
+        condition=segment.condition,
+        version=1,
+        time_based=time_based,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.add(
+        SegmentVersion(
+            segment_id=segment_id, version=1, name=row.name, condition=row.condition, created_at=now
+        )
+    )
+    session.flush()
+    _recompute(session, row, context)
+    return _out(session, row)
+
+
+def update_segment(
+    session: Session,
+    *,
+    segment_id: str,
+    segment: SegmentInput,
+    context: CompileContext,
+    clock: Clock = system_clock,
+) -> SegmentOut:
+    """Save a new version of a segment; members move to the new definition at once."""
+    row = _row(session, segment_id)
+    row.time_based = _check(session, segment_id, segment.condition)
+    row.name, row.description, row.condition = segment.name, segment.description, segment.condition
+    row.version += 1
+    row.updated_at = clock()
+    session.add(
+        SegmentVersion(
+            segment_id=row.id,
+            version=row.version,
+            name=row.name,
+            condition=row.condition,
+            created_at=row.updated_at,
+        )
+    )
+    session.flush()
+    _recompute(session, row, context)
+    return _out(session, row)
+
+
+def delete_segment(session: Session, *, segment_id: str, clock: Clock = system_clock) -> None:
+    """Delete a segment; refused while another segment refers to it."""
+    row = _row(session, segment_id)
+    users = [
+        other.name
+        for other in session.scalars(select(Segment).where(Segment.deleted_at.is_(None)))
+        if other.id != row.id and row.id in segment_references(parse_condition(other.condition))
+    ]
+    if users:
+        raise Conflict(f"segment '{row.name}' is used by {', '.join(sorted(users))}")
+    row.deleted_at = clock()
+    session.execute(delete(Member).where(Member.segment_id == row.id))
+
+
+def get_segment(session: Session, *, segment_id: str) -> SegmentOut:
+    """Return a segment with its size."""
+    return _out(session, _row(session, segment_id))
+
+
+def list_segments(session: Session) -> list[SegmentOut]:
+    """Return every segment, by name."""
+    rows = session.scalars(
+        select(Segment).where(Segment.deleted_at.is_(None)).order_by(Segment.name, Segment.id)
+    )
+    return [_out(session, row) for row in rows]
+
+
+def preview(
+    session: Session, *, condition: dict[str, Any], context: CompileContext, sample: int = 10
+) -> Preview:
+    """Count who a condition selects now, with a sample, without saving anything."""
+    _check(session, None, condition)
+    query = members_query(parse_condition(condition), context).subquery()
+    count = session.scalar(select(func.count()).select_from(query)) or 0
+    people = session.execute(
+        select(Person.profile_id, Person.traits)
+        .where(Person.profile_id.in_(select(query.c.profile_id)))
+        .order_by(Person.last_seen_ms.desc(), Person.profile_id)
+        .limit(sample)
+    )
+    return Preview(
+        count=count,
+        sample=[SampleMember(profile_id=pid, display_name=_name(traits)) for pid, traits in people],
+    )
+
+
+def list_members(
+    session: Session, *, segment_id: str, limit: int = 50, cursor: str | None = None
+) -> MemberPage:
+    """Return members, most recent entries first."""
+    row = _row(session, segment_id)
+    query = (
+        select(Member.profile_id, Member.since, Person.traits)
+        .join(Person, Person.profile_id == Member.profile_id, isouter=True)
+        .where(Member.segment_id == row.id)
+    )
+    if cursor:
+        query = query.where(Member.profile_id > cursor)
+    total = (
+        session.scalar(select(func.count()).select_from(Member).where(Member.segment_id == row.id))
+        or 0
+    )
+    rows = list(session.execute(query.order_by(Member.profile_id).limit(limit + 1)))
+    page = rows[:limit]
+    return MemberPage(
+        items=[
+            SampleMember(profile_id=p, display_name=_name(t or {}), since=s) for p, s, t in page
+        ],
+        total=total,
+        next_cursor=page[-1][0] if len(rows) > limit else None,
+    )
+
+
+def members_csv(session: Session, *, segment_id: str) -> Iterator[str]:
+    """Yield the members as CSV lines: profile id, name, member since."""
+    row = _row(session, segment_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["profile_id", "display_name", "member_since"])
+    yield "\ufeff" + out.getvalue()
+    query = (
+        select(Member.profile_id, Member.since, Person.traits)
+        .join(Person, Person.profile_id == Member.profile_id, isouter=True)
+        .where(Member.segment_id == row.id)
+        .order_by(Member.profile_id)
+    )
+    for profile_id, since, traits in session.execute(query):
+        out.seek(0)
+        out.truncate()
+        writer.writerow([profile_id, _name(traits or {}) or "", since.isoformat()])
+        yield out.getvalue()
+
+
+def size_history(session: Session, *, segment_id: str, limit: int = 500) -> list[SizePoint]:
+    """Return the sampled sizes of a segment, oldest first."""
+    row = _row(session, segment_id)
+    samples = session.scalars(
+        select(SizeSample)
+        .where(SizeSample.segment_id == row.id)
+        .order_by(SizeSample.at.desc())
+        .limit(limit)
+    )
+    return [SizePoint(at=s.at, size=s.size) for s in reversed(list(samples))]
+
+
+def react_to_batch(
+    session: Session, batch: PipelineBatch, *, context: CompileContext, currency: str
+) -> None:
+    """Fold a pipeline batch into the read model and update the touched people's segments."""
+    touched = membership.record_batch(session, batch, currency=currency)
+    membership.evaluate(session, membership.live_segments(session), context, profile_ids=touched)
+
+
+def react_to_changes(
+    session: Session, events: list[DomainEvent], *, context: CompileContext, currency: str
+) -> None:
+    """Update people changed outside the pipeline: attributes, consents, blocks, un-merges."""
+    changed: set[str] = set()
+    for event in events:
+        ids = event.payload.get("profile_ids") or [event.key]
+        changed |= set(ids)
+        if event.topic == "profiles.unmerged":
+            membership.rebuild_events(session, ids)
+    membership.refresh_people(session, changed, currency=currency)
+    membership.evaluate(session, membership.live_segments(session), context, profile_ids=changed)
+
+
+def evaluate_scheduled(
+    session: Session, *, context: CompileContext, everything: bool = False
+) -> EvaluationReport:
+    """Recompute the segments time alone can change (or all), and sample every size."""
+    segments = membership.live_segments(session)
+    chosen = [s for s in segments if everything or s.time_based or _depends_on_time(s, segments)]
+    changes = membership.evaluate(session, chosen, context)
+    membership.record_sizes(session, [s.id for s in segments], context.now)
+    return EvaluationReport(
+        segments=len(chosen),
+        entered=sum(entered for entered, _ in changes.values()),
+        exited=sum(exited for _, exited in changes.values()),
+    )
+
+
+def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
+    """Return the segments the person is in."""
+    rows = session.execute(
+        select(Member.segment_id, Segment.name, Member.since)
+        .join(Segment, Segment.id == Member.segment_id)
+        .where(Member.profile_id.in_(subject.profile_ids))
+    )
+    return {
+        "segments": [
+            {"segment_id": sid, "name": name, "since": since.isoformat()}
+            for sid, name, since in rows
+        ]
+    }
+
+
+def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
+    """Remove the person from the read model and from every segment."""
+    ids = list(subject.profile_ids)
+    removed = {}
+    for name, statement in (
+        ("members", delete(Member).where(Member.profile_id.in_(ids))),
+        ("people", delete(Person).where(Person.profile_id.in_(ids))),
+        ("events", delete(PersonEvent).where(PersonEvent.profile_id.in_(ids))),
+        ("aliases", delete(Alias).where(Alias.profile_id.in_(ids) | Alias.alias_id.in_(ids))),
+    ):
+        result = session.execute(statement)
+        removed[name] = int(getattr(result, "rowcount", 0) or 0)
+    return removed
+
+
+def _depends_on_time(
+    segment: membership.LiveSegment, segments: list[membership.LiveSegment]
+) -> bool:
+    by_id = {s.id: s for s in segments}
+    pending, seen = list(segment_references(segment.condition)), set()
+    while pending:
+        other = by_id.get(pending.pop())
+        if other is None or other.id in seen:
+            continue
+        seen.add(other.id)
+        if other.time_based:
+            return True
+        pending += segment_references(other.condition)
+    return False
+
+
+def _check(session: Session, segment_id: str | None, condition: dict[str, Any]) -> bool:
+    """Validate a condition, its references and cycles; return whether time alone changes it."""
+    parsed = parse_condition(condition)
+    references = segment_references(parsed)
+    known = {
+        row.id: parse_condition(row.condition)
+        for row in session.scalars(select(Segment).where(Segment.deleted_at.is_(None)))
+    }
+    missing = sorted(references - set(known))
+    if missing:
+        raise InvalidInput(f"condition refers to unknown segments: {', '.join(missing)}")
+    if segment_id is not None:
+        known[segment_id] = parsed
+        _refuse_cycle(segment_id, known)
+    return is_time_based(parsed)
+
+
+def _refuse_cycle(start: str, known: dict[str, Any]) -> None:
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        if node in path:
+            cycle = " -> ".join([*path[path.index(node) :], node])
+            raise InvalidInput(f"segments may not refer to each other in a cycle: {cycle}")
+        path.append(node)
+        for reference in sorted(segment_references(known[node])) if node in known else []:
+            visit(reference)
+        path.pop()
+
+    visit(start)
+
+
+def _recompute(session: Session, row: Segment, context: CompileContext) -> None:
+    live = membership.LiveSegment(
+        row.id, row.version, parse_condition(row.condition), row.time_based
+    )
+    membership.evaluate(session, [live], context)
+    membership.record_sizes(session, [row.id], context.now)
+
+
+def _row(session: Session, segment_id: str) -> Segment:
+    row = session.get(Segment, segment_id)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"segment '{segment_id}' does not exist")
+    return row
+
+
+def _out(session: Session, row: Segment) -> SegmentOut:
+    size = (
+        session.scalar(select(func.count()).select_from(Member).where(Member.segment_id == row.id))
+        or 0
+    )
+    return SegmentOut(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        condition=row.condition,
+        version=row.version,
+        time_based=row.time_based,
+        size=size,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _name(traits: Mapping[str, Any]) -> str | None:
+    first, last = traits.get("first_name") or traits.get("firstName"), traits.get("last_name")
+    if isinstance(first, str) and isinstance(last, str):
+        return f"{first} {last}"
+    for key in _NAME_TRAITS:
+        value = traits.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
