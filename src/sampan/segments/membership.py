@@ -211,13 +211,13 @@ def _domain_event(
 def record_sizes(session: Session, segment_ids: Sequence[str], now: datetime) -> None:
     """Sample the size of these segments for their history."""
     # A Result has keys(), so dict() would take it for a mapping: list its rows first.
-    counts = dict(
+    counts: dict[str, int] = dict(
         list(
             session.execute(
                 select(Member.segment_id, func.count())
                 .where(Member.segment_id.in_(segment_ids))
                 .group_by(Member.segment_id)
-            ).tuples()
+            )
         )
     )
     rows = [{"segment_id": s, "at": now, "size": counts.get(s, 0)} for s in segment_ids]
