@@ -97,6 +97,7 @@ class Runtime:
 
     def segment_context(self) -> CompileContext:
         """Return what segment conditions compile against now: backend, clock, zone."""
+        lifecycle = self.settings.lifecycle
         return CompileContext(
             dialect=self.db.engine.dialect.name,
             now=system_clock(),
@@ -104,6 +105,10 @@ class Runtime:
             no_consent_needed=frozenset(
                 p.name for p in self.settings.consent_purposes if not p.requires_consent
             ),
+            active_days=lifecycle.active_days,
+            churned_days=lifecycle.churned_days,
+            vip_spend=lifecycle.vip_spend,
+            vip_orders=lifecycle.vip_orders,
         )
 
     def react_to_changes(self, session: Session) -> int:

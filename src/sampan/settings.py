@@ -57,6 +57,18 @@ def default_purposes() -> list[ConsentPurpose]:
     ]
 
 
+class LifecycleThresholds(BaseModel):
+    """Where one lifecycle stage ends and the next begins (seed 003)."""
+
+    # A buyer whose last order is this recent is active; older is at risk.
+    active_days: int = Field(default=90, ge=1)
+    # Older than this since the last order is churned.
+    churned_days: int = Field(default=180, ge=1)
+    # Loyal/VIP: this much spent (major units) or this many orders, and still active.
+    vip_spend: float = Field(default=20_000, ge=0)
+    vip_orders: int = Field(default=5, ge=1)
+
+
 def default_retention_days() -> dict[str, int]:
     """Return the default retention period per data class, in days (0 keeps forever)."""
     return {"raw_events": 730, "inactive_profiles": 1095}
@@ -97,6 +109,7 @@ class Settings(BaseSettings):
     preference_link_days: int = Field(default=90, ge=1, le=3650)
     # Time-based segments (inactivity, windows, birthdays) are re-evaluated this often.
     segment_interval_minutes: float = Field(default=5.0, gt=0, le=1440)
+    lifecycle: LifecycleThresholds = Field(default_factory=LifecycleThresholds)
     # Where customers reach this server: preference and unsubscribe links start with it.
     public_url: str = "http://127.0.0.1:8000"
 

@@ -8,6 +8,7 @@ from sampan.access import service as access
 from sampan.collect import service as collect
 from sampan.db.migrate import upgrade
 from sampan.runtime import Runtime
+from sampan.segments import service as segments
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def initialise(runtime: Runtime) -> InitResult:
     """Apply migrations; on a new workspace create an admin key and a default source."""
     url = runtime.settings.resolved_database_url()
     upgrade(url)
+    with runtime.db.transaction() as session:
+        segments.install_ready_made(session, context=runtime.segment_context())
     with runtime.db.transaction() as session:
         if access.count_api_keys(session) > 0:
             sources = collect.list_sources(session)

@@ -40,6 +40,7 @@ class ProfileFacts:
     total_spent: int
     last_order_ms: int | None
     identifier_types: tuple[str, ...]
+    bought_categories: tuple[str, ...] = ()
 
 
 class Person(BaseModel):

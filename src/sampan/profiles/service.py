@@ -464,6 +464,7 @@ def facts_of(session: Session, *, profile_ids: Sequence[str], currency: str) -> 
                 total_spent=figures.total_minor,
                 last_order_ms=figures.last_order_ms,
                 identifier_types=tuple(sorted({i.type for i in found.get(row.id, [])})),
+                bought_categories=tuple(sorted(figures.bought)),
             )
         )
     return facts

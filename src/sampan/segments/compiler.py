@@ -42,7 +42,7 @@ from sampan.segments.conditions import (
     SegmentTest,
     TraitTest,
 )
-from sampan.segments.models import Alias, Member, Person, PersonEvent
+from sampan.segments.models import Alias, Member, Person, PersonEvent, Score
 
 _DAY_MS = 86_400_000
 _COMPUTED_COLUMNS: dict[str, Any] = {
@@ -74,6 +74,11 @@ class CompileContext:
     no_consent_needed: frozenset[str]
     # satang per baht, for spend thresholds given in the currency's major unit
     minor_per_major: int = 100
+    # lifecycle thresholds (settings.lifecycle)
+    active_days: int = 90
+    churned_days: int = 180
+    vip_spend: float = 20_000
+    vip_orders: int = 5
 
 
 def members_query(condition: Condition, context: CompileContext) -> Select[str]:
@@ -214,6 +219,8 @@ def _date_test(
         since = (today - timedelta(days=int(value))).isoformat()
         inside = and_(day >= since, day <= today.isoformat())
         return inside if op == "within_last_days" else and_(day.is_not(None), not_(inside))
+    if op == "anniversary_this_month":
+        return func.substr(day, 6, 2) == today.strftime("%m")
     return func.substr(day, 6, 5).in_(_month_days(today, int(value)))
 
 
@@ -233,10 +240,20 @@ def _leap(year: int) -> bool:
 
 
 def _computed(node: TraitTest, ctx: CompileContext) -> Any:
+    if node.field in _TEXT_COMPUTED:
+        return _text_computed(node, ctx)
+    if node.field.startswith("rfm_"):
+        score = getattr(Score, node.field.removeprefix("rfm_"))
+        inner = TraitTest("order_count", node.op, node.value, computed=True)
+        return Person.profile_id.in_(select(Score.profile_id).where(_computed_on(score, inner, 1)))
     column: Any = _COMPUTED_COLUMNS[node.field]
     if node.field.endswith("_at"):
         return _time_test(column, node.op, node.value, ctx)
     scale = ctx.minor_per_major if node.field == "total_spent" else 1
+    return _computed_on(column, node, scale)
+
+
+def _computed_on(column: Any, node: TraitTest, scale: int) -> Any:
     if node.op == "exists":
         return true()
     if node.op == "not_exists":
@@ -250,6 +267,53 @@ def _computed(node: TraitTest, ctx: CompileContext) -> Any:
     if node.op in _COMPARE:
         return _COMPARE[node.op](column, _numeric(node.value, node) * scale)
     raise InvalidInput(f"computed trait {node.field} cannot use {node.op!r}")
+
+
+_TEXT_COMPUTED = ("rfm_group", "lifecycle_stage", "inactivity", "bought_category")
+
+
+def _text_computed(node: TraitTest, ctx: CompileContext) -> Any:
+    values = [str(v) for v in node.value] if node.op in ("in", "not_in") else [str(node.value)]
+    if node.field == "bought_category":
+        matched: Any = or_(
+            *(Person.bought_categories.contains(f"|{v}|", autoescape=True) for v in values)
+        )
+    elif node.field == "rfm_group":
+        matched = Person.profile_id.in_(select(Score.profile_id).where(Score.rfm_group.in_(values)))
+    else:
+        label = lifecycle_stage(ctx) if node.field == "lifecycle_stage" else inactivity(ctx)
+        matched = label.in_(values)
+    return matched if node.op in ("eq", "in") else not_(_sure(matched))
+
+
+def lifecycle_stage(ctx: CompileContext) -> ColumnElement[str]:
+    """Return the lifecycle stage of a person as of ``ctx.now`` (seed 003's CRM programs)."""
+    now_ms = to_ms(ctx.now)
+    return case(
+        (Person.order_count == 0, "new_lead"),
+        (Person.last_order_ms < now_ms - ctx.churned_days * _DAY_MS, "churned"),
+        (Person.last_order_ms < now_ms - ctx.active_days * _DAY_MS, "at_risk"),
+        (
+            or_(
+                Person.total_spent >= ctx.vip_spend * ctx.minor_per_major,
+                Person.order_count >= ctx.vip_orders,
+            ),
+            "loyal_vip",
+        ),
+        (Person.order_count == 1, "first_time_buyer"),
+        else_="active",
+    )
+
+
+def inactivity(ctx: CompileContext) -> ColumnElement[str]:
+    """Return how long a person has been silent: active, 30_days, 60_days or 90_days."""
+    now_ms = to_ms(ctx.now)
+    return case(
+        (Person.last_seen_ms >= now_ms - 30 * _DAY_MS, "active"),
+        (Person.last_seen_ms >= now_ms - 60 * _DAY_MS, "30_days"),
+        (Person.last_seen_ms >= now_ms - 90 * _DAY_MS, "60_days"),
+        else_="90_days",
+    )
 
 
 def _numeric(value: Any, node: TraitTest) -> float:

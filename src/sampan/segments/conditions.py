@@ -38,6 +38,7 @@ TRAIT_OPS = (
     "within_last_days",
     "not_within_last_days",
     "anniversary_within_days",
+    "anniversary_this_month",
 )
 PROPERTY_OPS = ("eq", "neq", "in", "contains", "gt", "gte", "lt", "lte", "exists")
 COMPARE_OPS = ("eq", "gt", "gte", "lt", "lte")
@@ -48,7 +49,19 @@ COMPUTED = {
     "last_order_at": "time",
     "last_seen_at": "time",
     "first_seen_at": "time",
+    "rfm_recency": "number",
+    "rfm_frequency": "number",
+    "rfm_monetary": "number",
+    "rfm_group": "text",
+    "lifecycle_stage": "text",
+    "inactivity": "text",
+    "bought_category": "text",
 }
+# Computed traits that move with time alone, or are scored on schedule.
+_COMPUTED_OVER_TIME = frozenset(
+    {"rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_group", "lifecycle_stage", "inactivity"}
+)
+_TEXT_OPS = ("eq", "neq", "in", "not_in")
 ANY_EVENT = "*"
 MAX_DEPTH = 12
 MAX_NODES = 200
@@ -142,10 +155,13 @@ def is_time_based(condition: Condition) -> bool:
     if isinstance(condition, Group):
         return any(is_time_based(child) for child in condition.children)
     if isinstance(condition, TraitTest):
+        if condition.computed and condition.field in _COMPUTED_OVER_TIME:
+            return True
         return condition.op in (
             "within_last_days",
             "not_within_last_days",
             "anniversary_within_days",
+            "anniversary_this_month",
             "before",
             "after",
         )
@@ -221,6 +237,8 @@ def _trait(raw: Mapping[str, Any], kind: str, where: str) -> TraitTest:
     value = _trait_value(op, value, where)
     if computed and COMPUTED[field] == "number" and op in _TIME_OPS:
         raise InvalidInput(f"{where}.op: {field} is a number: {op!r} applies to times")
+    if computed and COMPUTED[field] == "text" and op not in _TEXT_OPS:
+        raise InvalidInput(f"{where}.op: {field} takes {', '.join(_TEXT_OPS)}, not {op!r}")
     return TraitTest(field, op, value, computed)
 
 
@@ -230,11 +248,12 @@ _TIME_OPS = (
     "within_last_days",
     "not_within_last_days",
     "anniversary_within_days",
+    "anniversary_this_month",
 )
 
 
 def _trait_value(op: str, value: Any, where: str) -> Any:
-    if op in ("exists", "not_exists"):
+    if op in ("exists", "not_exists", "anniversary_this_month"):
         return None
     if op.endswith("_days"):
         return _number(value, f"{where}.days", minimum=0)

@@ -103,6 +103,7 @@ def refresh_people(session: Session, profile_ids: Iterable[str], *, currency: st
                         "total_spent": f.total_spent,
                         "last_order_ms": f.last_order_ms,
                         "identifier_types": "|" + "|".join(f.identifier_types) + "|",
+                        "bought_categories": "|" + "|".join(f.bought_categories) + "|",
                     }
                     for f in facts
                 ],

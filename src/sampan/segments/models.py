@@ -31,6 +31,21 @@ class Person(Base):
     last_order_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # "|email|phone|": a LIKE test answers "has an e-mail" on both backends
     identifier_types: Mapped[str] = mapped_column(String(400), default="|")
+    # "|serum|toner|": the product categories ever bought, the same way
+    bought_categories: Mapped[str] = mapped_column(Text, default="|")
+
+
+class Score(Base):
+    """A buyer's RFM scores (1-5, 5 best) and named group, recomputed on schedule."""
+
+    __tablename__ = "segments_scores"
+    __table_args__ = (Index("ix_segments_scores_rfm_group", "rfm_group"),)
+
+    profile_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    recency: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer)
+    monetary: Mapped[int] = mapped_column(Integer)
+    rfm_group: Mapped[str] = mapped_column(String(40))
 
 
 class PersonEvent(Base):
@@ -65,6 +80,8 @@ class Segment(Base):
     __tablename__ = "segments_segments"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Ready-made segments have a stable key, so installing them twice adds nothing.
+    key: Mapped[str | None] = mapped_column(String(60), unique=True, default=None)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     condition: Mapped[dict[str, Any]] = mapped_column(JSONDoc)

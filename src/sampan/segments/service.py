@@ -17,6 +17,7 @@ from sampan.core.personal_data import DataSubject, Rows
 from sampan.db.outbox import DomainEvent
 from sampan.profiles.schemas import PipelineBatch
 from sampan.segments import membership
+from sampan.segments.analysis import score_rfm
 from sampan.segments.compiler import CompileContext, members_query
 from sampan.segments.conditions import (
     SCHEMA,
@@ -33,6 +34,7 @@ from sampan.segments.models import (
     SegmentVersion,
     SizeSample,
 )
+from sampan.segments.ready import ready_made
 from sampan.segments.schemas import (
     EvaluationReport,
     MemberPage,
@@ -232,10 +234,33 @@ def react_to_changes(
     membership.evaluate(session, membership.live_segments(session), context, profile_ids=changed)
 
 
+def install_ready_made(
+    session: Session, *, context: CompileContext, clock: Clock = system_clock
+) -> list[SegmentOut]:
+    """Create the ready-made segments a workspace does not have yet; return the new ones."""
+    have = set(session.scalars(select(Segment.key).where(Segment.key.is_not(None))))
+    created = []
+    for key, name, description, condition in ready_made(vip_spend=context.vip_spend):
+        if key in have:
+            continue
+        made = create_segment(
+            session,
+            segment=SegmentInput(name=name, description=description, condition=condition),
+            context=context,
+            clock=clock,
+        )
+        row = _row(session, made.id)
+        row.key = key
+        created.append(made)
+    session.flush()
+    return created
+
+
 def evaluate_scheduled(
     session: Session, *, context: CompileContext, everything: bool = False
 ) -> EvaluationReport:
-    """Recompute the segments time alone can change (or all), and sample every size."""
+    """Rescore RFM, recompute the segments time alone can change (or all), sample sizes."""
+    score_rfm(session, now=context.now)
     segments = membership.live_segments(session)
     chosen = [s for s in segments if everything or s.time_based or _depends_on_time(s, segments)]
     changes = membership.evaluate(session, chosen, context)

@@ -1,8 +1,8 @@
-"""Segments: read model of people and events, definitions, versions, members, sizes; outbox.
+"""Segments: read model of people, events and RFM scores, definitions, members, sizes; outbox.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-23 21:15:23.801260
+Create Date: 2026-11-23 21:24:27.499131
 """
 
 from collections.abc import Sequence
@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("total_spent", sa.BigInteger(), nullable=False),
         sa.Column("last_order_ms", sa.BigInteger(), nullable=True),
         sa.Column("identifier_types", sa.String(length=400), nullable=False),
+        sa.Column("bought_categories", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("profile_id", name=op.f("pk_segments_people")),
     )
     with op.batch_alter_table("segments_people", schema=None) as batch_op:
@@ -108,8 +109,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_segments_people_total_spent", ["total_spent"], unique=False)
 
     op.create_table(
+        "segments_scores",
+        sa.Column("profile_id", sa.String(length=40), nullable=False),
+        sa.Column("recency", sa.Integer(), nullable=False),
+        sa.Column("frequency", sa.Integer(), nullable=False),
+        sa.Column("monetary", sa.Integer(), nullable=False),
+        sa.Column("rfm_group", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("profile_id", name=op.f("pk_segments_scores")),
+    )
+    with op.batch_alter_table("segments_scores", schema=None) as batch_op:
+        batch_op.create_index("ix_segments_scores_rfm_group", ["rfm_group"], unique=False)
+
+    op.create_table(
         "segments_segments",
         sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column(
@@ -123,6 +137,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segments_segments")),
+        sa.UniqueConstraint("key", name=op.f("uq_segments_segments_key")),
     )
     op.create_table(
         "segments_sizes",
@@ -164,6 +179,10 @@ def downgrade() -> None:
 
     op.drop_table("segments_sizes")
     op.drop_table("segments_segments")
+    with op.batch_alter_table("segments_scores", schema=None) as batch_op:
+        batch_op.drop_index("ix_segments_scores_rfm_group")
+
+    op.drop_table("segments_scores")
     with op.batch_alter_table("segments_people", schema=None) as batch_op:
         batch_op.drop_index("ix_segments_people_total_spent")
         batch_op.drop_index("ix_segments_people_last_seen_ms")
