@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import httpx
 import uvicorn
 from rich.console import Console
 from sqlalchemy.orm import Session
@@ -91,6 +92,12 @@ def run_demo(
                 f"({summary.orders:,} orders)."
             )
             _wait_for_pipeline(runtime, console)
+            # RFM groups and time-based segments are otherwise first scored on the schedule.
+            httpx.post(
+                f"{base_url}/api/segments/evaluate",
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=600,
+            ).raise_for_status()
         console.rule("Sampan demo is ready")
         lines = [
             f"API docs   {base_url}/api/docs",
