@@ -142,6 +142,8 @@ class Runtime:
 
         def purge_raw_events(session: Session, cutoff_ms: int) -> int:
             processed = profiles.pipeline_status(session).processed_seq
+            # Segments' copy of event properties goes with the events it was read from.
+            segments.purge_events(session, before_ms=cutoff_ms)
             return collect.purge_events(session, received_before_ms=cutoff_ms, up_to_seq=processed)
 
         # Erasure order: what points at identifiers and profiles goes before them.

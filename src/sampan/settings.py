@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONTACT_CHANNELS = ("email", "sms", "line", "push", "facebook", "phone")
@@ -60,6 +60,8 @@ def default_purposes() -> list[ConsentPurpose]:
 class LifecycleThresholds(BaseModel):
     """Where one lifecycle stage ends and the next begins (seed 003)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     # A buyer whose last order is this recent is active; older is at risk.
     active_days: int = Field(default=90, ge=1)
     # Older than this since the last order is churned.
@@ -67,6 +69,12 @@ class LifecycleThresholds(BaseModel):
     # Loyal/VIP: this much spent (major units) or this many orders, and still active.
     vip_spend: float = Field(default=20_000, ge=0)
     vip_orders: int = Field(default=5, ge=1)
+
+    @model_validator(mode="after")
+    def _churn_after_active(self) -> LifecycleThresholds:
+        if self.churned_days <= self.active_days:
+            raise ValueError("lifecycle.churned_days must be more than lifecycle.active_days")
+        return self
 
 
 def default_retention_days() -> dict[str, int]:

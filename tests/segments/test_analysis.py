@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sampan.segments import service as segments
-from sampan.segments.analysis import RFM_GROUPS, RFM_GRID, quintile_scores, rfm_group
+from sampan.segments.analysis import RFM_GRID, RFM_GROUPS, quintile_scores, rfm_group
 from tests.conftest import Workspace
 from tests.consent.helpers import profile_id, send
 from tests.factories import identify, message

@@ -51,7 +51,7 @@ def test_a_full_tree_parses_into_typed_nodes() -> None:
         ),
         ({"any": [{"trait": "x", "op": "eq"}]}, "condition.any[0].value: must be a text"),
         ({"computed": "wealth", "op": "gt", "value": 1}, "unknown computed trait 'wealth'"),
-        ({"computed": "total_spent", "op": "within_last_days", "days": 3}, "applies to times"),
+        ({"computed": "total_spent", "op": "within_last_days", "days": 3}, "total_spent takes eq"),
         (
             {"event": "Order Completed", "count": {"op": "gte"}},
             "condition.count.value: must be a number",
@@ -80,3 +80,31 @@ def test_deep_or_huge_trees_are_refused() -> None:
     wide = {"any": [{"identity": "email"}] * 300}
     with pytest.raises(InvalidInput, match="at most 200 nodes"):
         parse_condition(wide)
+
+
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        ({"event": "*", "count": {"op": "gte", "value": 3}}, "no property filters, counts"),
+        ({"computed": "lifecycle_stage", "op": "gt", "value": "a"}, "lifecycle_stage takes eq"),
+        ({"computed": "last_seen_at", "op": "gt", "value": 1}, "last_seen_at takes before"),
+        (
+            {"computed": "order_count", "op": "before", "value": "2026-01-01T00:00:00Z"},
+            "order_count takes eq",
+        ),
+    ],
+)
+def test_computed_traits_accept_only_their_operators(tree: dict, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        parse_condition(tree)
+
+
+def test_lifecycle_thresholds_are_checked() -> None:
+    from pydantic import ValidationError
+
+    from sampan.settings import LifecycleThresholds
+
+    with pytest.raises(ValidationError, match="churned_days must be more"):
+        LifecycleThresholds(active_days=200, churned_days=100)
+    with pytest.raises(ValidationError, match="vip_spent"):
+        LifecycleThresholds.model_validate({"vip_spent": 1})

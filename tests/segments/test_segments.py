@@ -318,3 +318,11 @@ def test_segment_routes_check_permissions_and_mask_names(workspace: Workspace) -
     assert members["items"][0]["display_name"] not in (None, "มานี")
     schema = workspace.client.get("/api/segments/schema", headers=analyst).json()
     assert "event" in schema["$defs"]
+    csv = workspace.client.get(f"/api/segments/{made.json()['id']}/members.csv", headers=analyst)
+    assert csv.status_code == 200
+    assert "มานี" not in csv.text
+    assert len(csv.text.splitlines()) == 2
+    audit = workspace.client.get(
+        "/api/audit", params={"action": "segment.exported"}, headers=workspace.auth
+    ).json()
+    assert audit["items"][0]["subject_id"] == made.json()["id"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from sampan.access.guards import require
+from sampan.access.guards import audit_log, require
 from sampan.access.schemas import Principal
 from sampan.db.engine import Database
 from sampan.db.requests import database
@@ -105,15 +105,21 @@ def members(
     responses={200: {"content": {"text/csv": {}}}},
     summary="Export members as CSV",
 )
-def members_csv(segment_id: str, db: Db, _: Reader) -> StreamingResponse:
-    """Stream every member as CSV (UTF-8 with a byte-order mark for Excel)."""
+def members_csv(
+    segment_id: str, db: Db, actor: Reader, audit: Annotated[Any, Depends(audit_log)]
+) -> StreamingResponse:
+    """Stream every member as CSV (UTF-8 with a byte-order mark for Excel), audited."""
     with db.reading() as session:
         service.get_segment(session, segment_id=segment_id)
+    audit.record(
+        actor=actor, action="segment.exported", subject_type="segment", subject_id=segment_id
+    )
     session = db.read_sessions()
+    mask = not actor.can("pii:read")
 
     def lines() -> Any:
         try:
-            yield from service.members_csv(session, segment_id=segment_id)
+            yield from service.members_csv(session, segment_id=segment_id, mask=mask)
         finally:
             session.close()
 

@@ -61,7 +61,13 @@ COMPUTED = {
 _COMPUTED_OVER_TIME = frozenset(
     {"rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_group", "lifecycle_stage", "inactivity"}
 )
-_TEXT_OPS = ("eq", "neq", "in", "not_in")
+_OPS_BY_KIND = {
+    "text": ("eq", "neq", "in", "not_in"),
+    "number": ("eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "between")
+    + ("exists", "not_exists"),
+    "time": ("before", "after", "within_last_days", "not_within_last_days")
+    + ("exists", "not_exists"),
+}
 ANY_EVENT = "*"
 MAX_DEPTH = 12
 MAX_NODES = 200
@@ -235,21 +241,11 @@ def _trait(raw: Mapping[str, Any], kind: str, where: str) -> TraitTest:
         raise InvalidInput(f"{where}.op: must be one of {', '.join(TRAIT_OPS)}, got {op!r}")
     value = raw.get("days") if op.endswith("_days") else raw.get("value")
     value = _trait_value(op, value, where)
-    if computed and COMPUTED[field] == "number" and op in _TIME_OPS:
-        raise InvalidInput(f"{where}.op: {field} is a number: {op!r} applies to times")
-    if computed and COMPUTED[field] == "text" and op not in _TEXT_OPS:
-        raise InvalidInput(f"{where}.op: {field} takes {', '.join(_TEXT_OPS)}, not {op!r}")
+    if computed:
+        allowed = _OPS_BY_KIND[COMPUTED[field]]
+        if op not in allowed:
+            raise InvalidInput(f"{where}.op: {field} takes {', '.join(allowed)}, not {op!r}")
     return TraitTest(field, op, value, computed)
-
-
-_TIME_OPS = (
-    "before",
-    "after",
-    "within_last_days",
-    "not_within_last_days",
-    "anniversary_within_days",
-    "anniversary_this_month",
-)
 
 
 def _trait_value(op: str, value: Any, where: str) -> Any:
@@ -299,8 +295,8 @@ def _event(raw: Mapping[str, Any], where: str) -> EventTest:
         aggregate = _aggregate(aggregates[0], raw[aggregates[0]], f"{where}.{aggregates[0]}")
     if not did and aggregates:
         raise InvalidInput(f"{where}: 'did': false cannot be combined with {aggregates[0]}")
-    if event == ANY_EVENT and (tests or aggregate.function != "count"):
-        raise InvalidInput(f"{where}: any event ('*') takes no property filters or sums")
+    if event == ANY_EVENT and (tests or aggregates):
+        raise InvalidInput(f"{where}: any event ('*') takes no property filters, counts or sums")
     within = raw.get("within_days")
     since, until = raw.get("since"), raw.get("until")
     if within is not None and (since is not None or until is not None):

@@ -51,7 +51,7 @@ def ready_made(*, vip_spend: float) -> list[tuple[str, str, str, dict[str, Any]]
         (
             "abandoned_cart_24h",
             "ทิ้งตะกร้าใน 24 ชั่วโมง",
-            "Added to cart in the last 24 hours and did not order since",
+            "Added to cart in the last 24 hours and placed no order in those 24 hours",
             {
                 "all": [
                     {"event": "Product Added", "within_days": 1},

@@ -20,10 +20,10 @@ class SegmentInput(BaseModel):
                 "all": [
                     {
                         "event": "Order Completed",
-                        "where": [{"property": "category", "op": "eq", "value": "serum"}],
                         "count": {"op": "gte", "value": 2},
                         "within_days": 90,
                     },
+                    {"computed": "bought_category", "op": "eq", "value": "serum"},
                     {"consent": {"purpose": "marketing", "channel": "line"}},
                 ]
             }
@@ -68,7 +68,7 @@ class SegmentOut(BaseModel):
 
 
 class MemberPage(BaseModel):
-    """A page of members, newest first."""
+    """A page of members in profile id order."""
 
     items: list[SampleMember]
     total: int

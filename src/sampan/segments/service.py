@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from sampan.access.masking import mask_name
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
@@ -156,7 +157,7 @@ def preview(
 def list_members(
     session: Session, *, segment_id: str, limit: int = 50, cursor: str | None = None
 ) -> MemberPage:
-    """Return members, most recent entries first."""
+    """Return members in profile id order; ``cursor`` is the last id of the previous page."""
     row = _row(session, segment_id)
     query = (
         select(Member.profile_id, Member.since, Person.traits)
@@ -180,8 +181,8 @@ def list_members(
     )
 
 
-def members_csv(session: Session, *, segment_id: str) -> Iterator[str]:
-    """Yield the members as CSV lines: profile id, name, member since."""
+def members_csv(session: Session, *, segment_id: str, mask: bool) -> Iterator[str]:
+    """Yield the members as CSV lines: profile id, name (masked with ``mask``), since."""
     row = _row(session, segment_id)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -196,7 +197,8 @@ def members_csv(session: Session, *, segment_id: str) -> Iterator[str]:
     for profile_id, since, traits in session.execute(query):
         out.seek(0)
         out.truncate()
-        writer.writerow([profile_id, _name(traits or {}) or "", since.isoformat()])
+        name = _name(traits or {}) or ""
+        writer.writerow([profile_id, mask_name(name) if mask else name, since.isoformat()])
         yield out.getvalue()
 
 
@@ -270,6 +272,12 @@ def evaluate_scheduled(
         entered=sum(entered for entered, _ in changes.values()),
         exited=sum(exited for _, exited in changes.values()),
     )
+
+
+def purge_events(session: Session, *, before_ms: int) -> int:
+    """Delete read-model events older than a time: they follow the raw events' retention."""
+    result = session.execute(delete(PersonEvent).where(PersonEvent.ts_ms < before_ms))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
@@ -384,7 +392,8 @@ def _out(session: Session, row: Segment) -> SegmentOut:
 
 
 def _name(traits: Mapping[str, Any]) -> str | None:
-    first, last = traits.get("first_name") or traits.get("firstName"), traits.get("last_name")
+    first = traits.get("first_name") or traits.get("firstName")
+    last = traits.get("last_name") or traits.get("lastName")
     if isinstance(first, str) and isinstance(last, str):
         return f"{first} {last}"
     for key in _NAME_TRAITS:
