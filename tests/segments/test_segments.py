@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sampan.db.outbox import read
+from sampan.segments import models as segments_models
 from sampan.segments import service as segments
 from tests.conftest import Workspace
 from tests.consent.helpers import grant, profile_id, role_auth, send
@@ -326,3 +327,54 @@ def test_segment_routes_check_permissions_and_mask_names(workspace: Workspace) -
         "/api/audit", params={"action": "segment.exported"}, headers=workspace.auth
     ).json()
     assert audit["items"][0]["subject_id"] == made.json()["id"]
+
+
+def test_a_merge_moves_events_and_membership_to_the_survivor(workspace: Workspace) -> None:
+    send(
+        workspace,
+        message(anonymousId="web-9", event="Product Added", timestamp=_ago(0.1)),
+        message(anonymousId="web-9", event="Product Added", timestamp=_ago(0.05)),
+    )
+    carts = _create(
+        workspace, {"event": "Product Added", "count": {"op": "gte", "value": 3}}, "carts"
+    )
+    adders = _create(workspace, {"event": "Product Added"}, "adders")
+    anonymous = next(iter(_members(workspace, adders["id"])))
+    send(workspace, identify("Z9", email="z9@example.com"))
+    send(workspace, message(userId="Z9", event="Product Added", timestamp=_ago(0.01)))
+    known = profile_id(workspace, email="z9@example.com")
+    assert _members(workspace, carts["id"]) == set()
+    assert _members(workspace, adders["id"]) == {anonymous, known}
+    send(workspace, identify("Z9") | {"anonymousId": "web-9"})
+    survivor = profile_id(workspace, email="z9@example.com")
+    assert _members(workspace, carts["id"]) == {survivor}
+    assert _members(workspace, adders["id"]) == {survivor}
+    (merged_away,) = {anonymous, known} - {survivor}
+    with workspace.runtime.db.reading() as session:
+        exits = read(session, topics=[segments.EXITED], key=merged_away)
+    assert [(e.payload["segment_id"], e.payload["merged_into"]) for e in exits] == [
+        (adders["id"], survivor)
+    ]
+
+
+def test_a_rebuilt_read_model_gives_the_same_members(workspace: Workspace) -> None:
+    p = _people(workspace)
+    serum = _create(
+        workspace,
+        {
+            "all": [
+                {"event": "Order Completed", "count": {"op": "gte", "value": 2}},
+                {"computed": "bought_category", "op": "eq", "value": "serum"},
+            ]
+        },
+        "serum buyers",
+    )
+    before = _members(workspace, serum["id"])
+    assert before == {p["A"], p["B"]}
+    with workspace.runtime.db.transaction() as session:
+        session.execute(segments_models.PersonEvent.__table__.delete())
+        session.execute(segments_models.Person.__table__.delete())
+        assert segments.needs_rebuild(session)
+        segments.rebuild(session, context=workspace.runtime.segment_context(), currency="THB")
+        assert not segments.needs_rebuild(session)
+    assert _members(workspace, serum["id"]) == before

@@ -32,6 +32,12 @@ def initialise(runtime: Runtime) -> InitResult:
     url = runtime.settings.resolved_database_url()
     upgrade(url)
     with runtime.db.transaction() as session:
+        if segments.needs_rebuild(session):
+            segments.rebuild(
+                session,
+                context=runtime.segment_context(),
+                currency=runtime.settings.default_currency,
+            )
         segments.install_ready_made(session, context=runtime.segment_context())
     with runtime.db.transaction() as session:
         if access.count_api_keys(session) > 0:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, insert, select
+from sqlalchemy import BigInteger, Index, String, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sampan.db.base import Base, BigIntPK, JSONDoc, UTCDateTime
@@ -51,17 +51,42 @@ class DomainEvent:
     created_at: datetime
 
 
+# PostgreSQL hands out ids before commit, so a transaction holding a lower id may commit
+# after a consumer read a higher one. Publishers hold this lock shared until they commit;
+# a consumer takes it exclusively for an instant to learn the highest id with nothing
+# still in flight below it. SQLite has one writer at a time and needs none of this.
+_OUTBOX_LOCK = 7_201_001
+
+
 def publish(
     session: Session, *, topic: str, key: str, payload: dict[str, Any], at: datetime
 ) -> None:
     """Record a domain event in the caller's transaction."""
+    _announce(session)
     session.add(OutboxMessage(topic=topic, key=key, payload=payload, created_at=at))
 
 
 def publish_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Record many domain events (dicts of topic, key, payload, created_at) at once."""
     if rows:
+        _announce(session)
         session.execute(insert(OutboxMessage), list(rows))
+
+
+def _announce(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock_shared(_OUTBOX_LOCK)))
+
+
+def _horizon(session: Session) -> int | None:
+    """Return the highest id no uncommitted transaction can still fall below (PostgreSQL)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    session.execute(select(func.pg_advisory_lock(_OUTBOX_LOCK)))
+    try:
+        return session.scalar(select(func.max(OutboxMessage.id))) or 0
+    finally:
+        session.execute(select(func.pg_advisory_unlock(_OUTBOX_LOCK)))
 
 
 def take(
@@ -79,14 +104,13 @@ def take(
         select(OutboxCursor).where(OutboxCursor.consumer == consumer).with_for_update()
     )
     assert cursor is not None
-    rows = list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id > cursor.last_id, OutboxMessage.topic.in_(topics))
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
+    query = select(OutboxMessage).where(
+        OutboxMessage.id > cursor.last_id, OutboxMessage.topic.in_(topics)
     )
+    horizon = _horizon(session)
+    if horizon is not None:
+        query = query.where(OutboxMessage.id <= horizon)
+    rows = list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
     if rows:
         cursor.last_id = rows[-1].id
     return [DomainEvent(r.id, r.topic, r.key, r.payload, r.created_at) for r in rows]

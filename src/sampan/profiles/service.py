@@ -489,6 +489,28 @@ def find_person(session: Session, *, profile_id: str) -> Person:
     )
 
 
+def surviving_profile_ids(session: Session) -> list[str]:
+    """Return the id of every surviving, unerased profile."""
+    return list(
+        session.scalars(
+            select(Profile.id)
+            .where(Profile.merged_into.is_(None), Profile.erased_at.is_(None))
+            .order_by(Profile.id)
+        )
+    )
+
+
+def attributed_after(session: Session, *, after_seq: int, limit: int) -> list[tuple[int, str]]:
+    """Return (event seq, profile id) of attributed events after a seq, in seq order."""
+    rows = session.execute(
+        select(TimelineEntry.seq, TimelineEntry.profile_id)
+        .where(TimelineEntry.seq > after_seq)
+        .order_by(TimelineEntry.seq)
+        .limit(limit)
+    )
+    return [(seq, profile_id) for seq, profile_id in rows]
+
+
 def event_seqs_of(session: Session, *, profile_ids: Sequence[str]) -> list[int]:
     """Return the sequence numbers of every event attributed to these profiles."""
     return list(

@@ -11,6 +11,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
+from sampan.collect.schemas import CollectedEvent
+from sampan.core.clock import system_clock
 from sampan.db.outbox import publish_many
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch
@@ -64,16 +66,9 @@ def record_batch(session: Session, batch: PipelineBatch, *, currency: str) -> se
     for survivor, merged in batch.merges:
         _merge(session, survivor, merged)
     rows = [
-        {
-            "seq": event.seq,
-            "profile_id": batch.attribution[event.seq],
-            "name": event.name if event.type == "track" else _VIEW_NAMES[event.type],
-            "ts_ms": event.timestamp_ms,
-            "properties": event.message.get("properties") or {},
-        }
+        _event_row(event, batch.attribution[event.seq])
         for event in batch.events
-        if event.seq in batch.attribution
-        and (event.type in _VIEW_NAMES or (event.type == "track" and event.name))
+        if event.seq in batch.attribution and _counts(event)
     ]
     if rows:
         session.execute(insert(PersonEvent), rows)
@@ -110,6 +105,37 @@ def refresh_people(session: Session, profile_ids: Iterable[str], *, currency: st
             )
 
 
+def rebuild_all(session: Session, *, currency: str) -> int:
+    """Fill the read model from every profile and its timeline; return the people loaded."""
+    session.execute(delete(PersonEvent))
+    session.execute(delete(Person))
+    ids = profiles.surviving_profile_ids(session)
+    refresh_people(session, ids, currency=currency)
+    after = 0
+    while batch := profiles.attributed_after(session, after_seq=after, limit=_CHUNK):
+        owners = dict(batch)
+        events = collect.get_events(session, seqs=[seq for seq, _ in batch])
+        rows = [_event_row(e, owners[e.seq]) for e in events if _counts(e)]
+        if rows:
+            session.execute(insert(PersonEvent), rows)
+        after = batch[-1][0]
+    return len(ids)
+
+
+def _counts(event: CollectedEvent) -> bool:
+    return event.type in _VIEW_NAMES or (event.type == "track" and bool(event.name))
+
+
+def _event_row(event: CollectedEvent, profile_id: str) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "profile_id": profile_id,
+        "name": event.name if event.type == "track" else _VIEW_NAMES[event.type],
+        "ts_ms": event.timestamp_ms,
+        "properties": event.message.get("properties") or {},
+    }
+
+
 def rebuild_events(session: Session, profile_ids: Sequence[str]) -> None:
     """Re-read the events of these people from their timelines (after an un-merge)."""
     ids = list(profile_ids)
@@ -118,17 +144,7 @@ def rebuild_events(session: Session, profile_ids: Sequence[str]) -> None:
         seqs = profiles.event_seqs_of(session, profile_ids=[profile_id])
         for start in range(0, len(seqs), _CHUNK):
             events = collect.get_events(session, seqs=seqs[start : start + _CHUNK])
-            rows = [
-                {
-                    "seq": e.seq,
-                    "profile_id": profile_id,
-                    "name": e.name if e.type == "track" else _VIEW_NAMES[e.type],
-                    "ts_ms": e.timestamp_ms,
-                    "properties": e.message.get("properties") or {},
-                }
-                for e in events
-                if e.type in _VIEW_NAMES or (e.type == "track" and e.name)
-            ]
+            rows = [_event_row(e, profile_id) for e in events if _counts(e)]
             if rows:
                 session.execute(insert(PersonEvent), rows)
 
@@ -234,6 +250,21 @@ def _merge(session: Session, survivor: str, merged: str) -> None:
     session.execute(delete(Alias).where(Alias.alias_id == merged))
     session.add(Alias(alias_id=merged, profile_id=survivor))
     session.execute(delete(Person).where(Person.profile_id == merged))
-    # The merged-away id leaves its segments silently: the survivor is evaluated next.
+    # The merged-away id leaves its segments; the survivor is evaluated right after, and a
+    # consumer can tell this exit from a real one by merged_into.
+    left = list(session.scalars(select(Member.segment_id).where(Member.profile_id == merged)))
     session.execute(delete(Member).where(Member.profile_id == merged))
+    now = system_clock()
+    publish_many(
+        session,
+        [
+            {
+                "topic": EXITED,
+                "key": merged,
+                "payload": {"segment_id": s, "profile_id": merged, "merged_into": survivor},
+                "created_at": now,
+            }
+            for s in sorted(left)
+        ],
+    )
     session.flush()

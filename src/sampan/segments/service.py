@@ -16,6 +16,7 @@ from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
 from sampan.core.personal_data import DataSubject, Rows
 from sampan.db.outbox import DomainEvent
+from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch
 from sampan.segments import membership
 from sampan.segments.analysis import score_rfm
@@ -234,6 +235,18 @@ def react_to_changes(
             membership.rebuild_events(session, ids)
     membership.refresh_people(session, changed, currency=currency)
     membership.evaluate(session, membership.live_segments(session), context, profile_ids=changed)
+
+
+def rebuild(session: Session, *, context: CompileContext, currency: str) -> EvaluationReport:
+    """Rebuild the read model from profiles and recompute every segment (after an upgrade)."""
+    membership.rebuild_all(session, currency=currency)
+    return evaluate_scheduled(session, context=context, everything=True)
+
+
+def needs_rebuild(session: Session) -> bool:
+    """Whether profiles exist but the read model is empty (a workspace from before segments)."""
+    has_people = session.scalar(select(Person.profile_id).limit(1)) is not None
+    return not has_people and bool(profiles.surviving_profile_ids(session)[:1])
 
 
 def install_ready_made(
