@@ -88,3 +88,21 @@ def test_rfm_lifecycle_and_ready_made_segments_over_real_customers(workspace: Wo
     assert members("RFM: Lost") == {"gone"}
     grouped = set().union(*(members(f"RFM: {g}") for g in RFM_GROUPS))
     assert grouped == {"fresh", "vip", "fading", "gone"}
+
+
+def test_rfm_exists_and_not_exists_split_scored_from_unscored(workspace: Workspace) -> None:
+    send(workspace, identify("s1", email="s1@example.com"), _order("s1", 3, 100, "s1-1"))
+    send(workspace, identify("s2", email="s2@example.com"))
+    context = workspace.runtime.segment_context()
+    with workspace.runtime.db.transaction() as session:
+        segments.evaluate_scheduled(session, context=context)
+        scored = segments.preview(
+            session, condition={"computed": "rfm_recency", "op": "exists"}, context=context
+        )
+        unscored = segments.preview(
+            session, condition={"computed": "rfm_recency", "op": "not_exists"}, context=context
+        )
+    assert [m.profile_id for m in scored.sample] == [profile_id(workspace, email="s1@example.com")]
+    assert [m.profile_id for m in unscored.sample] == [
+        profile_id(workspace, email="s2@example.com")
+    ]

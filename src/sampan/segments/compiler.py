@@ -243,9 +243,11 @@ def _computed(node: TraitTest, ctx: CompileContext) -> Any:
     if node.field in _TEXT_COMPUTED:
         return _text_computed(node, ctx)
     if node.field.startswith("rfm_"):
+        scored = select(Score.profile_id)
+        if node.op == "not_exists":
+            return Person.profile_id.not_in(scored)
         score = getattr(Score, node.field.removeprefix("rfm_"))
-        inner = TraitTest("order_count", node.op, node.value, computed=True)
-        return Person.profile_id.in_(select(Score.profile_id).where(_computed_on(score, inner, 1)))
+        return Person.profile_id.in_(scored.where(_computed_on(score, node, 1)))
     column: Any = _COMPUTED_COLUMNS[node.field]
     if node.field.endswith("_at"):
         return _time_test(column, node.op, node.value, ctx)
