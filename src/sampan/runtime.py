@@ -109,6 +109,11 @@ class Runtime:
             churned_days=lifecycle.churned_days,
             vip_spend=lifecycle.vip_spend,
             vip_orders=lifecycle.vip_orders,
+            purposes={
+                name: tuple(channel for p, channel in self.catalog.slots() if p == name)
+                for name in self.catalog.purposes
+            },
+            identifier_types=tuple(self.rules.priority),
         )
 
     def react_to_changes(self, session: Session) -> int:

@@ -378,3 +378,24 @@ def test_a_rebuilt_read_model_gives_the_same_members(workspace: Workspace) -> No
         segments.rebuild(session, context=workspace.runtime.segment_context(), currency="THB")
         assert not segments.needs_rebuild(session)
     assert _members(workspace, serum["id"]) == before
+
+
+def test_names_that_exist_nowhere_are_refused(workspace: Workspace) -> None:
+    cases = [
+        ({"consent": {"purpose": "newsletter"}}, "unknown consent purpose 'newsletter'"),
+        ({"consent": {"purpose": "marketing"}}, "takes channel email, sms, line"),
+        ({"consent": {"purpose": "analytics", "channel": "sms"}}, "takes channel (none)"),
+        ({"identity": "fax"}, "unknown identifier type 'fax'"),
+        ({"computed": "lifecycle_stage", "op": "eq", "value": "vip"}, "has no 'vip'"),
+        (
+            {"computed": "rfm_group", "op": "in", "value": ["Champions", "Heroes"]},
+            "has no 'Heroes'",
+        ),
+    ]
+    for condition, message in cases:
+        response = workspace.client.post(
+            "/api/segments", json={"name": "x", "condition": condition}, headers=workspace.auth
+        )
+        assert response.status_code == 400, condition
+        assert message in response.json()["detail"]
+    assert workspace.client.get("/api/segments", headers=workspace.auth).json() == []

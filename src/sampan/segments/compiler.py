@@ -6,8 +6,8 @@ is exact on both backends. User values only ever reach SQL as bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,6 +79,9 @@ class CompileContext:
     churned_days: int = 180
     vip_spend: float = 20_000
     vip_orders: int = 5
+    # what names a condition may use; empty means "not checked"
+    purposes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    identifier_types: tuple[str, ...] = ()
 
 
 def members_query(condition: Condition, context: CompileContext) -> Select[str]:

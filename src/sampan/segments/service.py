@@ -19,10 +19,20 @@ from sampan.db.outbox import DomainEvent
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch
 from sampan.segments import membership
-from sampan.segments.analysis import score_rfm
+from sampan.segments.analysis import (
+    INACTIVITY_BUCKETS,
+    LIFECYCLE_STAGES,
+    RFM_GROUPS,
+    score_rfm,
+)
 from sampan.segments.compiler import CompileContext, members_query
 from sampan.segments.conditions import (
     SCHEMA,
+    Condition,
+    ConsentTest,
+    Group,
+    IdentityTest,
+    TraitTest,
     is_time_based,
     parse_condition,
     segment_references,
@@ -58,7 +68,7 @@ def create_segment(
 ) -> SegmentOut:
     """Save a segment and compute its members now."""
     segment_id = new_id("seg")
-    time_based = _check(session, segment_id, segment.condition)
+    time_based = _check(session, segment_id, segment.condition, context)
     now = clock()
     row = Segment(
         id=segment_id,
@@ -91,7 +101,7 @@ def update_segment(
 ) -> SegmentOut:
     """Save a new version of a segment; members move to the new definition at once."""
     row = _row(session, segment_id)
-    row.time_based = _check(session, segment_id, segment.condition)
+    row.time_based = _check(session, segment_id, segment.condition, context)
     row.name, row.description, row.condition = segment.name, segment.description, segment.condition
     row.version += 1
     row.updated_at = clock()
@@ -140,7 +150,7 @@ def preview(
     session: Session, *, condition: dict[str, Any], context: CompileContext, sample: int = 10
 ) -> Preview:
     """Count who a condition selects now, with a sample, without saving anything."""
-    _check(session, None, condition)
+    _check(session, None, condition, context)
     query = members_query(parse_condition(condition), context).subquery()
     count = session.scalar(select(func.count()).select_from(query)) or 0
     people = session.execute(
@@ -339,9 +349,12 @@ def _depends_on_time(
     return False
 
 
-def _check(session: Session, segment_id: str | None, condition: dict[str, Any]) -> bool:
-    """Validate a condition, its references and cycles; return whether time alone changes it."""
+def _check(
+    session: Session, segment_id: str | None, condition: dict[str, Any], context: CompileContext
+) -> bool:
+    """Validate a condition, its names, references and cycles; return if time alone moves it."""
     parsed = parse_condition(condition)
+    _check_names(parsed, context)
     references = segment_references(parsed)
     known = {
         row.id: parse_condition(row.condition)
@@ -354,6 +367,48 @@ def _check(session: Session, segment_id: str | None, condition: dict[str, Any]) 
         known[segment_id] = parsed
         _refuse_cycle(segment_id, known)
     return is_time_based(parsed)
+
+
+_KNOWN_LABELS = {
+    "rfm_group": RFM_GROUPS,
+    "lifecycle_stage": LIFECYCLE_STAGES,
+    "inactivity": INACTIVITY_BUCKETS,
+}
+
+
+def _check_names(node: Condition, context: CompileContext) -> None:
+    """Refuse names that exist nowhere: such a test would silently match nobody."""
+    if isinstance(node, Group):
+        for child in node.children:
+            _check_names(child, context)
+    elif isinstance(node, ConsentTest) and context.purposes:
+        channels = context.purposes.get(node.purpose)
+        if channels is None:
+            raise InvalidInput(
+                f"unknown consent purpose {node.purpose!r}: "
+                f"expected one of {', '.join(sorted(context.purposes))}"
+            )
+        if node.channel not in channels:
+            allowed = ", ".join(c or "(none)" for c in channels)
+            raise InvalidInput(
+                f"consent purpose {node.purpose!r} takes channel {allowed}, "
+                f"not {node.channel or '(none)'!r}"
+            )
+    elif isinstance(node, IdentityTest) and context.identifier_types:
+        if node.type not in context.identifier_types:
+            raise InvalidInput(
+                f"unknown identifier type {node.type!r}: "
+                f"expected one of {', '.join(context.identifier_types)}"
+            )
+    elif isinstance(node, TraitTest) and node.field in _KNOWN_LABELS:
+        labels = _KNOWN_LABELS[node.field]
+        values = node.value if isinstance(node.value, tuple) else (node.value,)
+        unknown = [str(v) for v in values if v not in labels]
+        if unknown:
+            raise InvalidInput(
+                f"{node.field} has no {', '.join(repr(u) for u in unknown)}: "
+                f"expected one of {', '.join(labels)}"
+            )
 
 
 def _refuse_cycle(start: str, known: dict[str, Any]) -> None:
