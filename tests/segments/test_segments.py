@@ -392,10 +392,10 @@ def test_names_that_exist_nowhere_are_refused(workspace: Workspace) -> None:
             "has no 'Heroes'",
         ),
     ]
-    for condition, message in cases:
+    for condition, reason in cases:
         response = workspace.client.post(
             "/api/segments", json={"name": "x", "condition": condition}, headers=workspace.auth
         )
         assert response.status_code == 400, condition
-        assert message in response.json()["detail"]
+        assert reason in response.json()["detail"]
     assert workspace.client.get("/api/segments", headers=workspace.auth).json() == []
