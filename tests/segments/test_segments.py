@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sampan.db.outbox import read
 from sampan.segments import models as segments_models
 from sampan.segments import service as segments
+from sampan.segments.compiler import members_query
+from sampan.segments.conditions import parse_condition
+from sampan.segments.models import Person
 from tests.conftest import Workspace
 from tests.consent.helpers import grant, profile_id, role_auth, send
 from tests.factories import identify, message
@@ -144,10 +148,17 @@ def test_each_kind_of_condition_selects_exactly_the_right_people(workspace: Work
         ({"not": {"any": [{"identity": "email"}, {"identity": "phone"}]}}, set()),
     ]
     names = {pid: name for name, pid in p.items()}
+    per_person = dataclasses.replace(workspace.runtime.segment_context(), per_person=True)
     for condition, expected in cases:
         created = _create(workspace, condition)
         assert {names[m] for m in _members(workspace, created["id"])} == expected, condition
         assert created["size"] == len(expected)
+        # The per-person form the pipeline uses selects the same people.
+        query = members_query(parse_condition(condition), per_person).where(
+            Person.profile_id.in_(list(p.values()))
+        )
+        with workspace.runtime.db.reading() as session:
+            assert {names[m] for m in session.scalars(query)} == expected, condition
 
 
 def test_membership_follows_events_at_once_and_records_domain_events(

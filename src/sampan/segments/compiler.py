@@ -18,12 +18,14 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     not_,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy import Float as SqlFloat
 
@@ -82,6 +84,8 @@ class CompileContext:
     # what names a condition may use; empty means "not checked"
     purposes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     identifier_types: tuple[str, ...] = ()
+    # Evaluating a few people (a pipeline batch) rather than everyone: per-person lookups.
+    per_person: bool = False
 
 
 def members_query(condition: Condition, context: CompileContext) -> Select[str]:
@@ -367,6 +371,12 @@ def _event(node: EventTest, ctx: CompileContext) -> ColumnElement[bool]:
         filters.append(PersonEvent.ts_ms < to_ms(node.until))
     for test in node.where:
         filters.append(_sure(_property(test, ctx)))
+    if ctx.per_person:
+        # A few people at a time: look up each one's events by the profile index.
+        mine = PersonEvent.profile_id == Person.profile_id
+        if not node.did:
+            return not_(exists().where(mine, *filters))
+        return _per_person_aggregate(node.aggregate, [mine, *filters], ctx)
     if not node.did:
         return Person.profile_id.not_in(select(PersonEvent.profile_id).where(*filters))
     return _aggregate(node.aggregate, filters, ctx)
@@ -378,13 +388,26 @@ def _property(test: PropertyTest, ctx: CompileContext) -> ColumnElement[bool]:
     )
 
 
-def _aggregate(agg: Aggregate, filters: list[Any], ctx: CompileContext) -> ColumnElement[bool]:
+def _measure(agg: Aggregate, ctx: CompileContext) -> Any:
     if agg.function == "count":
-        measure: Any = func.count()
+        return func.count()
+    amount = _Json(PersonEvent.properties, agg.property or "", ctx.dialect).number()
+    return func.coalesce(func.sum(amount), 0) if agg.function == "sum" else func.avg(amount)
+
+
+def _per_person_aggregate(
+    agg: Aggregate, filters: list[Any], ctx: CompileContext
+) -> ColumnElement[bool]:
+    value = select(_measure(agg, ctx)).where(*filters).correlate(Person).scalar_subquery()
+    # No events: count and sum are 0, an average is NULL and so never matches.
+    return _sure(_COMPARE[agg.op](value, agg.value))
+
+
+def _aggregate(agg: Aggregate, filters: list[Any], ctx: CompileContext) -> ColumnElement[bool]:
+    measure = _measure(agg, ctx)
+    if agg.function == "count":
         zero_matches = _COMPARE[agg.op](0, agg.value)
     else:
-        amount = _Json(PersonEvent.properties, agg.property or "", ctx.dialect).number()
-        measure = func.coalesce(func.sum(amount), 0) if agg.function == "sum" else func.avg(amount)
         # Nobody without such events has an average; a sum of nothing is 0.
         zero_matches = agg.function == "sum" and _COMPARE[agg.op](0, agg.value)
     matched = _COMPARE[agg.op](measure, agg.value)
@@ -398,32 +421,39 @@ def _aggregate(agg: Aggregate, filters: list[Any], ctx: CompileContext) -> Colum
 
 
 def _consent(node: ConsentTest, ctx: CompileContext) -> ColumnElement[bool]:
-    """Test the person's latest record, over every profile merged into them."""
+    """Test the person's latest record, over every profile merged into them.
+
+    A correlated lookup of the latest record uses the (profile, purpose, channel) index;
+    ranking every record of the workspace instead took 1.8 s at a million people.
+    """
     rows = consent.consent_rows(node.purpose, node.channel).subquery()
-    owner = func.coalesce(Alias.profile_id, rows.c.profile_id)
-    ranked = (
-        select(
-            owner.label("owner"),
-            rows.c.status,
-            rows.c.expires_at,
-            func.row_number()
-            .over(partition_by=owner, order_by=(rows.c.recorded_at.desc(), rows.c.id.desc()))
-            .label("rank"),
+    own = rows.c.profile_id.in_(
+        union_all(
+            select(Person.profile_id).correlate(Person),
+            select(Alias.alias_id).where(Alias.profile_id == Person.profile_id).correlate(Person),
         )
-        .select_from(rows.outerjoin(Alias, Alias.alias_id == rows.c.profile_id))
-        .subquery()
     )
-    latest = ranked.c.rank == 1
-    granted = select(ranked.c.owner).where(
-        latest,
-        ranked.c.status == "granted",
-        or_(ranked.c.expires_at.is_(None), ranked.c.expires_at > ctx.now),
-    )
+
+    def latest(test: ColumnElement[bool]) -> ColumnElement[bool]:
+        found = (
+            select(test)
+            .select_from(rows)
+            .where(own)
+            .order_by(rows.c.recorded_at.desc(), rows.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return _sure(found)
+
     if node.purpose in ctx.no_consent_needed:
-        withdrawn = select(ranked.c.owner).where(latest, ranked.c.status == "withdrawn")
-        allowed = Person.profile_id.not_in(withdrawn)
+        allowed = not_(latest(rows.c.status == "withdrawn"))
         return allowed if node.granted else not_(allowed)
-    matched = Person.profile_id.in_(granted)
+    matched = latest(
+        and_(
+            rows.c.status == "granted",
+            or_(rows.c.expires_at.is_(None), rows.c.expires_at > ctx.now),
+        )
+    )
     return matched if node.granted else not_(matched)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -170,7 +171,8 @@ def evaluate(
 def _evaluate_one(
     session: Session, segment: LiveSegment, context: CompileContext, ids: list[str] | None
 ) -> tuple[set[str], set[str]]:
-    query = members_query(segment.condition, context)
+    compiled = context if ids is None else dataclasses.replace(context, per_person=True)
+    query = members_query(segment.condition, compiled)
     current_query = select(Member.profile_id).where(Member.segment_id == segment.id)
     matched: set[str] = set()
     current: set[str] = set()
