@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.identity
 	$(PY) -m bench.lookup
+	$(PY) -m bench.segments
 
 clean:
 	rm -rf $(VENV) sampan-data .pytest_cache .mypy_cache .ruff_cache
