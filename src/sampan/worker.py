@@ -94,53 +94,72 @@ class ProfilePipeline:
                 self._wake.wait(self._idle_wait)
 
 
-class SegmentSchedule:
-    """Re-evaluate time-based segments and sample every segment's size, every interval."""
+class _Periodic:
+    """Run ``tick`` in a background thread every ``period`` seconds until stopped."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    name = "sampan-periodic"
+
+    def __init__(self, period: float) -> None:
+        self._period = period
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> EvaluationReport:
-        """Evaluate now."""
-        with self._runtime.derived_db.transaction() as session:
-            return segments.evaluate_scheduled(session, context=self._runtime.segment_context())
+    def tick(self) -> None:
+        """Do one round of the work; an exception is logged and the next round tries again."""
+        raise NotImplementedError
 
     def start(self) -> None:
-        """Evaluate in a background thread until stopped."""
+        """Start ticking in a background thread."""
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sampan-segments", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop and wait for an evaluation in progress."""
+        """Stop and wait for a round in progress."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
 
     def _loop(self) -> None:
-        interval = self._runtime.settings.segment_interval_minutes * 60
-        while not self._stop.wait(interval):
+        while not self._stop.wait(self._period):
             try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - rolled back; the next interval tries again
-                log.exception("segment evaluation failed")
+                self.tick()
+            except Exception:  # noqa: BLE001 - rolled back; the next round tries again
+                log.exception("periodic job failed", job=self.name)
 
 
-class RetentionSchedule:
+class SegmentSchedule(_Periodic):
+    """Re-evaluate time-based segments and sample every segment's size, every interval."""
+
+    name = "sampan-segments"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime.settings.segment_interval_minutes * 60)
+        self._runtime = runtime
+
+    def run_once(self) -> EvaluationReport:
+        """Evaluate now."""
+        with self._runtime.derived_db.transaction() as session:
+            return segments.evaluate_scheduled(session, context=self._runtime.segment_context())
+
+    def tick(self) -> None:
+        """Evaluate, as the schedule does."""
+        self.run_once()
+
+
+class RetentionSchedule(_Periodic):
     """Enforce the retention rules when the last run is older than the configured interval.
 
     Every process may run one: the interval is judged from the runs recorded in the database,
     and a run that happens twice removes nothing the second time.
     """
 
+    name = "sampan-retention"
+
     def __init__(self, runtime: Runtime, *, check_seconds: float = 60.0) -> None:
+        super().__init__(check_seconds)
         self._runtime = runtime
-        self._check = check_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_if_due(self) -> RetentionRunOut | None:
         """Run retention now if the interval has passed since the last run; return the run."""
@@ -159,25 +178,8 @@ class RetentionSchedule:
         runtime.db.flush_log()
         return run
 
-    def start(self) -> None:
-        """Check in a background thread until stopped."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sampan-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop checking and wait for a run in progress."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._check):
-            try:
-                run = self.run_if_due()
-            except Exception:  # noqa: BLE001 - rolled back; the next check tries again
-                log.exception("retention run failed")
-                continue
-            if run is not None:
-                log.info("retention enforced", removed=run.removed)
+    def tick(self) -> None:
+        """Check whether a run is due, and run it."""
+        run = self.run_if_due()
+        if run is not None:
+            log.info("retention enforced", removed=run.removed)
