@@ -179,7 +179,11 @@ def test_membership_follows_events_at_once_and_records_domain_events(
     assert _members(workspace, serum_fans["id"]) == {p["A"], p["B"]}
     with workspace.runtime.db.reading() as session:
         entered = read(session, topics=[segments.ENTERED], key=p["B"])
-    assert [e.payload["segment_id"] for e in entered] == [serum_fans["id"]]
+        first = read(session, topics=[segments.ENTERED], key=p["A"])
+    assert [(e.payload["segment_id"], e.payload["reason"]) for e in entered] == [
+        (serum_fans["id"], "condition")
+    ]
+    assert [e.payload["reason"] for e in first] == ["definition"]
     send(workspace, message(userId="B", event="Order Refunded", properties={"order_id": "B-3"}))
     big = _create(workspace, {"computed": "total_spent", "op": "gte", "value": 2000}, "big")
     assert _members(workspace, big["id"]) == {p["A"]}
@@ -205,6 +209,11 @@ def test_restricted_people_leave_every_segment(workspace: Workspace) -> None:
     erased = workspace.client.post(f"/api/privacy/profiles/{p['B']}/erase", headers=workspace.auth)
     assert erased.status_code == 200
     assert _members(workspace, everyone["id"]) == {p["C"], p["D"]}
+    with workspace.runtime.db.reading() as session:
+        gone = read(session, topics=[segments.EXITED], key=p["B"])
+    assert [(e.payload["segment_id"], e.payload["reason"]) for e in gone] == [
+        (everyone["id"], "erased")
+    ]
 
 
 def test_a_trait_set_by_staff_moves_people_at_once(workspace: Workspace) -> None:

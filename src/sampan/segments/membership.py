@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -15,6 +15,7 @@ from sampan.collect import service as collect
 from sampan.collect.schemas import CollectedEvent
 from sampan.core.clock import system_clock
 from sampan.db.outbox import publish_many
+from sampan.db.upsert import insert_ignoring_duplicates
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch
 from sampan.segments.compiler import CompileContext, members_query
@@ -25,6 +26,7 @@ ENTERED = "segment.entered"
 EXITED = "segment.exited"
 _VIEW_NAMES = {"page": "Page Viewed", "screen": "Screen Viewed"}
 _CHUNK = 500
+_SIZE_HISTORY = timedelta(days=730)
 
 
 @dataclass(frozen=True)
@@ -156,20 +158,29 @@ def evaluate(
     context: CompileContext,
     *,
     profile_ids: Iterable[str] | None = None,
+    reason: str = "condition",
 ) -> dict[str, tuple[int, int]]:
-    """Bring members up to date, for some people or everyone; return entered/exited counts."""
+    """Bring members up to date, for some people or everyone; return entered/exited counts.
+
+    ``reason`` goes into every domain event: "definition" when a segment was created or
+    edited, so a journey can tell those entries from people who just came to qualify.
+    """
     ids = sorted(set(profile_ids)) if profile_ids is not None else None
     if ids is not None and not ids:
         return {}
     changes: dict[str, tuple[int, int]] = {}
     for segment in segments:
-        entered, exited = _evaluate_one(session, segment, context, ids)
+        entered, exited = _evaluate_one(session, segment, context, ids, reason)
         changes[segment.id] = (len(entered), len(exited))
     return changes
 
 
 def _evaluate_one(
-    session: Session, segment: LiveSegment, context: CompileContext, ids: list[str] | None
+    session: Session,
+    segment: LiveSegment,
+    context: CompileContext,
+    ids: list[str] | None,
+    reason: str,
 ) -> tuple[set[str], set[str]]:
     compiled = context if ids is None else dataclasses.replace(context, per_person=True)
     query = members_query(segment.condition, compiled)
@@ -185,18 +196,25 @@ def _evaluate_one(
             matched |= set(session.scalars(query.where(Person.profile_id.in_(chunk))))
             current |= set(session.scalars(current_query.where(Member.profile_id.in_(chunk))))
     entered, exited = matched - current, current - matched
-    _write_changes(session, segment, entered, exited, context.now)
+    _write_changes(session, segment, entered, exited, context.now, reason)
     return entered, exited
 
 
 def _write_changes(
-    session: Session, segment: LiveSegment, entered: set[str], exited: set[str], now: datetime
+    session: Session,
+    segment: LiveSegment,
+    entered: set[str],
+    exited: set[str],
+    now: datetime,
+    reason: str,
 ) -> None:
-    if entered:
-        session.execute(
-            insert(Member),
-            [{"segment_id": segment.id, "profile_id": p, "since": now} for p in sorted(entered)],
-        )
+    # Two workers evaluating the same person at once must not fail on the member key.
+    insert_ignoring_duplicates(
+        session,
+        Member,
+        [{"segment_id": segment.id, "profile_id": p, "since": now} for p in sorted(entered)],
+        ["segment_id", "profile_id"],
+    )
     exited_sorted = sorted(exited)
     for start in range(0, len(exited_sorted), _CHUNK):
         session.execute(
@@ -207,13 +225,13 @@ def _write_changes(
         )
     publish_many(
         session,
-        [_domain_event(ENTERED, segment, p, now) for p in sorted(entered)]
-        + [_domain_event(EXITED, segment, p, now) for p in exited_sorted],
+        [_domain_event(ENTERED, segment, p, now, reason) for p in sorted(entered)]
+        + [_domain_event(EXITED, segment, p, now, reason) for p in exited_sorted],
     )
 
 
 def _domain_event(
-    topic: str, segment: LiveSegment, profile_id: str, now: datetime
+    topic: str, segment: LiveSegment, profile_id: str, now: datetime, reason: str
 ) -> dict[str, Any]:
     return {
         "topic": topic,
@@ -222,6 +240,7 @@ def _domain_event(
             "segment_id": segment.id,
             "segment_version": segment.version,
             "profile_id": profile_id,
+            "reason": reason,
         },
         "created_at": now,
     }
@@ -239,6 +258,8 @@ def record_sizes(session: Session, segment_ids: Sequence[str], now: datetime) ->
             )
         )
     )
+    # Two years of samples at the default interval are plenty for a history chart.
+    session.execute(delete(SizeSample).where(SizeSample.at < now - _SIZE_HISTORY))
     rows = [{"segment_id": s, "at": now, "size": counts.get(s, 0)} for s in segment_ids]
     if rows:
         session.execute(insert(SizeSample), rows)
@@ -263,7 +284,12 @@ def _merge(session: Session, survivor: str, merged: str) -> None:
             {
                 "topic": EXITED,
                 "key": merged,
-                "payload": {"segment_id": s, "profile_id": merged, "merged_into": survivor},
+                "payload": {
+                    "segment_id": s,
+                    "profile_id": merged,
+                    "merged_into": survivor,
+                    "reason": "merged",
+                },
                 "created_at": now,
             }
             for s in sorted(left)

@@ -15,7 +15,7 @@ from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
 from sampan.core.personal_data import DataSubject, Rows
-from sampan.db.outbox import DomainEvent
+from sampan.db.outbox import DomainEvent, publish_many
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch
 from sampan.segments import membership
@@ -319,8 +319,26 @@ def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str,
 
 
 def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
-    """Remove the person from the read model and from every segment."""
+    """Remove the person from the read model and from every segment, recording the exits."""
     ids = list(subject.profile_ids)
+    left = list(
+        session.execute(
+            select(Member.segment_id, Member.profile_id).where(Member.profile_id.in_(ids))
+        )
+    )
+    now = system_clock()
+    publish_many(
+        session,
+        [
+            {
+                "topic": EXITED,
+                "key": profile_id,
+                "payload": {"segment_id": segment_id, "profile_id": profile_id, "reason": "erased"},
+                "created_at": now,
+            }
+            for segment_id, profile_id in left
+        ],
+    )
     removed = {}
     for name, statement in (
         ("members", delete(Member).where(Member.profile_id.in_(ids))),
@@ -430,7 +448,7 @@ def _recompute(session: Session, row: Segment, context: CompileContext) -> None:
     live = membership.LiveSegment(
         row.id, row.version, parse_condition(row.condition), row.time_based
     )
-    membership.evaluate(session, [live], context)
+    membership.evaluate(session, [live], context, reason="definition")
     membership.record_sizes(session, [row.id], context.now)
 
 
