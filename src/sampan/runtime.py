@@ -100,7 +100,8 @@ class Runtime:
         lifecycle = self.settings.lifecycle
         return CompileContext(
             dialect=self.db.engine.dialect.name,
-            now=system_clock(),
+            # To the minute: statements compiled for one minute are reused within it.
+            now=system_clock().replace(second=0, microsecond=0),
             timezone=self.settings.timezone,
             no_consent_needed=frozenset(
                 p.name for p in self.settings.consent_purposes if not p.requires_consent
@@ -109,10 +110,10 @@ class Runtime:
             churned_days=lifecycle.churned_days,
             vip_spend=lifecycle.vip_spend,
             vip_orders=lifecycle.vip_orders,
-            purposes={
-                name: tuple(channel for p, channel in self.catalog.slots() if p == name)
+            purposes=tuple(
+                (name, tuple(channel for p, channel in self.catalog.slots() if p == name))
                 for name in self.catalog.purposes
-            },
+            ),
             identifier_types=tuple(self.rules.priority),
         )
 

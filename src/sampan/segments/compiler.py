@@ -6,8 +6,9 @@ is exact on both backends. User values only ever reach SQL as bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,14 +83,21 @@ class CompileContext:
     vip_spend: float = 20_000
     vip_orders: int = 5
     # what names a condition may use; empty means "not checked"
-    purposes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # (purpose, its channels) pairs: a tuple keeps the context hashable, hence cacheable
+    purposes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     identifier_types: tuple[str, ...] = ()
     # Evaluating a few people (a pipeline batch) rather than everyone: per-person lookups.
     per_person: bool = False
 
 
+@functools.lru_cache(maxsize=1024)
 def members_query(condition: Condition, context: CompileContext) -> Select[str]:
-    """Return ``SELECT profile_id`` of everyone matching, restricted people never included."""
+    """Return ``SELECT profile_id`` of everyone matching, restricted people never included.
+
+    Conditions and contexts are immutable, so a statement is built once and reused: the
+    pipeline evaluates every segment for every batch, and building the statement cost as
+    much as running it.
+    """
     return select(Person.profile_id).where(
         _compile(condition, context), Person.profile_id.not_in(_blocked())
     )

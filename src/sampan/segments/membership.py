@@ -168,11 +168,27 @@ def evaluate(
     ids = sorted(set(profile_ids)) if profile_ids is not None else None
     if ids is not None and not ids:
         return {}
+    current = _memberships_of(session, ids) if ids is not None else None
     changes: dict[str, tuple[int, int]] = {}
     for segment in segments:
-        entered, exited = _evaluate_one(session, segment, context, ids, reason)
+        held = current.get(segment.id, set()) if current is not None else None
+        entered, exited = _evaluate_one(session, segment, context, ids, reason, held)
         changes[segment.id] = (len(entered), len(exited))
     return changes
+
+
+def _memberships_of(session: Session, ids: list[str]) -> dict[str, set[str]]:
+    """Return segment id -> which of these people are members, in one query per chunk."""
+    held: dict[str, set[str]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = session.execute(
+            select(Member.segment_id, Member.profile_id).where(
+                Member.profile_id.in_(ids[start : start + _CHUNK])
+            )
+        )
+        for segment_id, profile_id in rows:
+            held.setdefault(segment_id, set()).add(profile_id)
+    return held
 
 
 def _evaluate_one(
@@ -181,20 +197,21 @@ def _evaluate_one(
     context: CompileContext,
     ids: list[str] | None,
     reason: str,
+    held: set[str] | None,
 ) -> tuple[set[str], set[str]]:
     compiled = context if ids is None else dataclasses.replace(context, per_person=True)
     query = members_query(segment.condition, compiled)
-    current_query = select(Member.profile_id).where(Member.segment_id == segment.id)
     matched: set[str] = set()
-    current: set[str] = set()
     if ids is None:
         matched = set(session.scalars(query))
-        current = set(session.scalars(current_query))
+        current = set(
+            session.scalars(select(Member.profile_id).where(Member.segment_id == segment.id))
+        )
     else:
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             matched |= set(session.scalars(query.where(Person.profile_id.in_(chunk))))
-            current |= set(session.scalars(current_query.where(Member.profile_id.in_(chunk))))
+        current = held or set()
     entered, exited = matched - current, current - matched
     _write_changes(session, segment, entered, exited, context.now, reason)
     return entered, exited

@@ -400,11 +400,11 @@ def _check_names(node: Condition, context: CompileContext) -> None:
         for child in node.children:
             _check_names(child, context)
     elif isinstance(node, ConsentTest) and context.purposes:
-        channels = context.purposes.get(node.purpose)
+        channels = dict(context.purposes).get(node.purpose)
         if channels is None:
             raise InvalidInput(
                 f"unknown consent purpose {node.purpose!r}: "
-                f"expected one of {', '.join(sorted(context.purposes))}"
+                f"expected one of {', '.join(sorted(dict(context.purposes)))}"
             )
         if node.channel not in channels:
             allowed = ", ".join(c or "(none)" for c in channels)
