@@ -62,6 +62,9 @@ def test_a_person_is_imported_exported_and_erased_from_the_shell(tmp_path: Path)
     archive = zipfile.ZipFile(io.BytesIO(archive_path.read_bytes()))
     assert json.loads(archive.read("consents.json"))[0]["purpose"] == "analytics"
 
+    not_erasure = sampan("dsar", "erase", opened["id"], "--yes", data_dir=tmp_path)
+    assert not_erasure.returncode == 1
+    assert "erase fulfils erasure requests only" in " ".join(not_erasure.stdout.split())
     refused = sampan("dsar", "erase", pid, data_dir=tmp_path)
     assert refused.returncode == 2
     erased = json_of(sampan("dsar", "erase", pid, "--yes", "--json", data_dir=tmp_path))

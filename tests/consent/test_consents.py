@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from sampan.access import service as access
 from sampan.api.app import create_app
+from sampan.collect import service as collect
+from sampan.consent import service as consent
 from sampan.consent.models import ConsentRecord
 from sampan.db.migrate import upgrade
 from sampan.runtime import Runtime
@@ -73,10 +75,10 @@ def test_bad_consent_input_is_refused_and_nothing_is_recorded(workspace: Workspa
         ({"purpose": "newsletter", "status": "granted"}, "unknown purpose 'newsletter'"),
         ({"purpose": "analytics", "channel": "sms", "status": "granted"}, "not given per channel"),
     ]
-    for consent, reason in cases:
+    for change, reason in cases:
         response = workspace.client.post(
             f"/api/privacy/profiles/{pid}/consents",
-            json={"consents": [EMAIL_GRANT, consent]},
+            json={"consents": [EMAIL_GRANT, change]},
             headers=workspace.auth,
         )
         assert response.status_code == 400
@@ -234,3 +236,20 @@ def test_purposes_come_from_settings(tmp_path: Path) -> None:
         assert listed.json()[1]["title_th"] == "วิจัยตลาด"
     finally:
         runtime.dispose()
+
+
+def test_replaying_a_pipeline_batch_records_its_consents_once(workspace: Workspace) -> None:
+    event = message(
+        userId="R1",
+        event="Consent Updated",
+        properties={"purpose": "marketing", "channel": "sms", "status": "granted"},
+    )
+    send(workspace, event)
+    owner = profile_id(workspace, user_id="R1")
+    with workspace.runtime.db.transaction() as session:
+        logged = collect.read_events_after(session, after_seq=0, limit=10)
+        owners = {e.seq: owner for e in logged}
+        consent.record_consent_events(
+            session, events=logged, attribution=owners, catalog=workspace.runtime.catalog
+        )
+    assert _records(workspace) == 1

@@ -16,6 +16,7 @@ from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
 from sampan.core.personal_data import DataSubject, Rows
 from sampan.db.outbox import DomainEvent, publish_many
+from sampan.db.rows import affected_rows
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch
 from sampan.segments import membership
@@ -299,8 +300,7 @@ def evaluate_scheduled(
 
 def purge_events(session: Session, *, before_ms: int) -> int:
     """Delete read-model events older than a time: they follow the raw events' retention."""
-    result = session.execute(delete(PersonEvent).where(PersonEvent.ts_ms < before_ms))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected_rows(session, delete(PersonEvent).where(PersonEvent.ts_ms < before_ms))
 
 
 def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
@@ -346,8 +346,7 @@ def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, 
         ("events", delete(PersonEvent).where(PersonEvent.profile_id.in_(ids))),
         ("aliases", delete(Alias).where(Alias.profile_id.in_(ids) | Alias.alias_id.in_(ids))),
     ):
-        result = session.execute(statement)
-        removed[name] = int(getattr(result, "rowcount", 0) or 0)
+        removed[name] = affected_rows(session, statement)
     return removed
 
 
