@@ -113,6 +113,17 @@ def test_a_person_is_contactable_only_when_every_rule_allows_it(
             catalog=runtime.catalog,
             clock=lambda: NOW,
         )
+        batch = consent.can_contact_many(
+            session,
+            profile_ids=[pid, "prof_missing"],
+            purpose=attempt[0],
+            channel=attempt[1] or None,
+            catalog=runtime.catalog,
+            clock=lambda: NOW,
+        )
+    assert batch[pid].allowed is decision.allowed
+    assert batch[pid].reason == decision.reason
+    assert batch["prof_missing"].allowed is False
     mine = sorted((h for h in history if h[0] == attempt), key=lambda h: (h[2], h[3]))
     latest = mine[-1] if mine else None
     blocked = suppressed or any(active.values())

@@ -17,6 +17,7 @@ from sampan.collect.segment_spec import (
     MessageRejected,
     normalise_messages,
 )
+from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import InvalidInput, NotFound, Unauthorized
 from sampan.core.ids import new_id
@@ -129,7 +130,7 @@ def count_events_after(session: Session, *, after_seq: int) -> int:
 def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
     """Return the person's events as they were collected."""
     rows = []
-    for chunk in _chunks(sorted(_event_seqs(session, subject))):
+    for chunk in chunks(sorted(_event_seqs(session, subject))):
         for event in get_events(session, seqs=chunk):
             rows.append(
                 {
@@ -148,7 +149,7 @@ def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str,
 def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
     """Delete every logged event of the person."""
     removed = 0
-    for chunk in _chunks(sorted(_event_seqs(session, subject))):
+    for chunk in chunks(sorted(_event_seqs(session, subject))):
         removed += affected_rows(session, delete(Event).where(Event.seq.in_(chunk)))
     return {"events": removed}
 
@@ -175,10 +176,6 @@ def _event_seqs(session: Session, subject: DataSubject) -> set[int]:
             )
         )
     return seqs
-
-
-def _chunks(items: Sequence[int], size: int = 500) -> list[Sequence[int]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _info(row: Source) -> SourceInfo:

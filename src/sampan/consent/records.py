@@ -27,8 +27,9 @@ from sampan.consent.rules import (
     parse_changes,
 )
 from sampan.consent.schemas import ConsentRecordOut, ConsentSlot, ConsentState
+from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
-from sampan.core.errors import InvalidInput
+from sampan.core.errors import InvalidInput, NotFound
 from sampan.db.outbox import publish
 from sampan.db.rows import affected_rows
 from sampan.db.upsert import insert_ignoring_duplicates
@@ -211,28 +212,94 @@ def can_contact(
     Every sender goes through here: restriction, objection, erasure and the suppression
     list win over any consent.
     """
+    decision = can_contact_many(
+        session,
+        profile_ids=[profile_id],
+        purpose=purpose,
+        channel=channel,
+        catalog=catalog,
+        clock=clock,
+    )[profile_id]
+    if decision.reason == "unknown":
+        raise NotFound(decision.detail)
+    return decision
+
+
+def can_contact_many(
+    session: Session,
+    *,
+    profile_ids: Sequence[str],
+    purpose: str,
+    channel: str | None,
+    catalog: PurposeCatalog,
+    clock: Clock = system_clock,
+) -> dict[str, ContactDecision]:
+    """Decide for many people at once, with the same rules as ``can_contact``.
+
+    A profile id that does not exist is not contactable (reason ``unknown``).
+    """
     try:
         stored_channel = catalog.check_channel(purpose, channel)
     except ConsentRuleError as exc:
         raise InvalidInput(str(exc)) from None
-    person = profiles.find_person(session, profile_id=profile_id)
-    blocks = _blocks(session, person.profile_ids, person.erased_at is not None)
-    if not blocks and is_suppressed(session, _identifiers(session, person.profile_ids)):
-        blocks.append("suppressed")
-    rows = session.scalars(
-        select(ConsentRecord).where(
-            ConsentRecord.profile_id.in_(person.profile_ids),
-            ConsentRecord.purpose == purpose,
-            ConsentRecord.channel == stored_channel,
+    people = profiles.find_people(session, profile_ids=profile_ids)
+    every_id = sorted({pid for person in people.values() for pid in person.profile_ids})
+    block_kinds: dict[str, set[str]] = {}
+    facts: dict[str, list[ConsentFact]] = {}
+    for chunk in chunks(every_id):
+        for profile_id, kind in session.execute(
+            select(ProcessingBlock.profile_id, ProcessingBlock.kind).where(
+                ProcessingBlock.profile_id.in_(chunk)
+            )
+        ):
+            block_kinds.setdefault(profile_id, set()).add(kind)
+        for row in session.scalars(
+            select(ConsentRecord).where(
+                ConsentRecord.profile_id.in_(chunk),
+                ConsentRecord.purpose == purpose,
+                ConsentRecord.channel == stored_channel,
+            )
+        ):
+            facts.setdefault(row.profile_id, []).append(_fact(row))
+    suppressed = _suppressed_profiles(session, every_id)
+    now = clock()
+    decisions = {}
+    for asked in profile_ids:
+        person = people.get(asked)
+        if person is None:
+            decisions[asked] = ContactDecision(
+                False, "unknown", f"profile '{asked}' does not exist"
+            )
+            continue
+        kinds = {kind for pid in person.profile_ids for kind in block_kinds.get(pid, ())}
+        if person.erased_at is not None:
+            kinds.add("erased")
+        if not kinds and suppressed.intersection(person.profile_ids):
+            kinds.add("suppressed")
+        decisions[asked] = decide(
+            purpose=catalog.get(purpose),
+            channel=stored_channel,
+            facts=[fact for pid in person.profile_ids for fact in facts.get(pid, ())],
+            blocks=sorted(kinds),
+            now=now,
         )
-    )
-    return decide(
-        purpose=catalog.get(purpose),
-        channel=stored_channel,
-        facts=[_fact(row) for row in rows],
-        blocks=blocks,
-        now=clock(),
-    )
+    return decisions
+
+
+def _suppressed_profiles(session: Session, profile_ids: Sequence[str]) -> set[str]:
+    salt = workspace_secret(session, "suppression_salt")
+    found = identity.identifiers_of(session, profile_ids=profile_ids)
+    owners: dict[str, set[str]] = {}
+    for profile_id, identifiers in found.items():
+        for item in identifiers:
+            owners.setdefault(_hash(salt, item.type, item.value), set()).add(profile_id)
+    hits: set[str] = set()
+    for chunk in chunks(sorted(owners)):
+        for hashed in session.scalars(
+            select(Suppression.identifier_hash).where(Suppression.identifier_hash.in_(chunk))
+        ):
+            hits |= owners[hashed]
+    return hits
 
 
 def set_block(
@@ -311,18 +378,6 @@ def suppress(
     return len(rows) - before
 
 
-def is_suppressed(session: Session, identifiers: Iterable[tuple[str, str]]) -> bool:
-    """Return whether any of these identifiers is on the suppression list."""
-    salt = workspace_secret(session, "suppression_salt")
-    hashes = {_hash(salt, kind, value) for kind, value in identifiers}
-    if not hashes:
-        return False
-    found = session.scalar(
-        select(Suppression.identifier_hash).where(Suppression.identifier_hash.in_(hashes)).limit(1)
-    )
-    return found is not None
-
-
 def export_personal_data(session: Session, profile_ids: Sequence[str]) -> list[dict[str, object]]:
     """Return every consent record of these profiles as JSON-ready rows."""
     rows = session.scalars(
@@ -368,11 +423,6 @@ def _blocks(session: Session, profile_ids: Sequence[str], erased: bool) -> list[
     if erased:
         kinds.add("erased")
     return sorted(kinds)
-
-
-def _identifiers(session: Session, profile_ids: Sequence[str]) -> list[tuple[str, str]]:
-    found = identity.identifiers_of(session, profile_ids=profile_ids)
-    return [(i.type, i.value) for ids in found.values() for i in ids]
 
 
 def _hash(salt: str, kind: str, value: str) -> str:

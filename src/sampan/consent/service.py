@@ -60,6 +60,7 @@ __all__ = [
     "PurposeCatalog",
     "blocked_profiles",
     "can_contact",
+    "can_contact_many",
     "check_retention_days",
     "consent_event_check",
     "consent_rows",
@@ -152,6 +153,37 @@ def can_contact(
         reason=decision.reason,
         detail=decision.detail,
     )
+
+
+def can_contact_many(
+    session: Session,
+    *,
+    profile_ids: Sequence[str],
+    purpose: str,
+    channel: str | None,
+    catalog: PurposeCatalog,
+    clock: Clock = system_clock,
+) -> dict[str, ContactCheck]:
+    """Decide for many people at once (senders check a whole batch in a few queries)."""
+    decisions = records.can_contact_many(
+        session,
+        profile_ids=profile_ids,
+        purpose=purpose,
+        channel=channel,
+        catalog=catalog,
+        clock=clock,
+    )
+    return {
+        profile_id: ContactCheck(
+            profile_id=profile_id,
+            purpose=purpose,
+            channel=channel,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            detail=decision.detail,
+        )
+        for profile_id, decision in decisions.items()
+    }
 
 
 def erase_person(

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from sampan.core.batching import chunks
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
@@ -161,7 +162,7 @@ def identifiers_of(
 ) -> dict[str, list[IdentifierOut]]:
     """Return the identifiers each profile holds, in priority order of discovery."""
     result: dict[str, list[IdentifierOut]] = {pid: [] for pid in profile_ids}
-    for chunk in _chunks(list(profile_ids)):
+    for chunk in chunks(list(profile_ids), _CHUNK):
         rows = session.scalars(
             select(IdentityRecord)
             .where(IdentityRecord.profile_id.in_(chunk))
@@ -221,7 +222,7 @@ def unmerge(
             raise NotFound(f"profile '{profile_id}' has no active merge with id {merge_id}")
         raise Conflict(f"profile '{profile_id}' has no merge to undo")
     moved = [Identifier(t, v) for t, v in record.moved]
-    for chunk in _chunks(moved):
+    for chunk in chunks(moved, _CHUNK):
         session.execute(
             update(IdentityRecord)
             .where(
@@ -317,14 +318,14 @@ def _load_graph(
         IdentityRecord.value,
         IdentityRecord.profile_id,
     )
-    for chunk in _chunks(profile_ids):
+    for chunk in chunks(profile_ids, _CHUNK):
         for row_id, id_type, value, profile_id in session.execute(
             select(*columns).where(IdentityRecord.profile_id.in_(chunk))
         ):
             identifier = Identifier(id_type, value)
             loaded[identifier] = (row_id, profile_id)
             graph.add(identifier, profile_id)
-    for chunk in _chunks(profile_ids):
+    for chunk in chunks(profile_ids, _CHUNK):
         for guard in session.scalars(
             select(MergeGuard).where(
                 or_(MergeGuard.profile_a.in_(chunk), MergeGuard.profile_b.in_(chunk))
@@ -372,7 +373,7 @@ def _write_graph(
 def _owners(session: Session, keys: set[Identifier]) -> dict[Identifier, str]:
     owners: dict[Identifier, str] = {}
     values = sorted({identifier.value for identifier in keys})
-    for chunk in _chunks(values):
+    for chunk in chunks(values, _CHUNK):
         rows = session.execute(
             select(IdentityRecord.type, IdentityRecord.value, IdentityRecord.profile_id).where(
                 IdentityRecord.value.in_(chunk)
@@ -389,11 +390,6 @@ def _follow(final: dict[str, str], profile_id: str) -> str:
     while profile_id in final:
         profile_id = final[profile_id]
     return profile_id
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _merge_out(row: MergeRecord) -> MergeOut:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
 from sampan.collect.schemas import CollectedEvent
+from sampan.core.batching import chunks
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import InvalidInput, NotFound
 from sampan.core.personal_data import DataSubject, Rows
@@ -487,6 +488,48 @@ def find_person(session: Session, *, profile_id: str) -> Person:
         erased_at=row.erased_at,
         locale=locale if isinstance(locale, str) else None,
     )
+
+
+def find_people(session: Session, *, profile_ids: Sequence[str]) -> dict[str, Person]:
+    """Return the person each of these profile ids belongs to; unknown ids are left out."""
+    canonical: dict[str, Profile] = {}
+    for chunk in chunks(list(dict.fromkeys(profile_ids))):
+        rows = {
+            row.id: row for row in session.scalars(select(Profile).where(Profile.id.in_(chunk)))
+        }
+        for asked in chunk:
+            row = rows.get(asked)
+            seen: set[str] = set()
+            while row is not None and row.merged_into is not None and row.id not in seen:
+                seen.add(row.id)
+                row = session.get(Profile, row.merged_into)
+            if row is not None:
+                canonical[asked] = row
+    merged: dict[str, list[str]] = {row.id: [row.id] for row in canonical.values()}
+    frontier = {row.id: [row.id] for row in canonical.values()}
+    while frontier:
+        children = session.execute(
+            select(Profile.id, Profile.merged_into).where(
+                Profile.merged_into.in_([pid for ids in frontier.values() for pid in ids])
+            )
+        ).all()
+        owner = {pid: root for root, ids in frontier.items() for pid in ids}
+        frontier = {}
+        for child, parent in children:
+            root = owner[str(parent)]
+            if child not in merged[root]:
+                merged[root].append(child)
+                frontier.setdefault(root, []).append(child)
+    people = {}
+    for asked, row in canonical.items():
+        locale = ProfileState.from_json(row.state).traits.get("locale")
+        people[asked] = Person(
+            profile_id=row.id,
+            profile_ids=merged[row.id],
+            erased_at=row.erased_at,
+            locale=locale if isinstance(locale, str) else None,
+        )
+    return people
 
 
 def surviving_profile_ids(session: Session) -> list[str]:
