@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
 from sampan.consent import service as consent
-from sampan.core.clock import system_clock
+from sampan.core.clock import from_ms, system_clock
 from sampan.core.personal_data import (
     DataSubject,
     PersonalDataHolder,
@@ -21,6 +21,7 @@ from sampan.db.engine import Database, connect
 from sampan.db.outbox import take
 from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
+from sampan.messaging import service as messaging
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch, PipelineProgress
 from sampan.segments import service as segments
@@ -44,9 +45,11 @@ class Runtime:
     rules: IdentityRules
     catalog: consent.PurposeCatalog
     registry: PersonalDataRegistry = field(init=False)
+    messaging_rules: messaging.MessagingRules = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "registry", self._build_registry())
+        object.__setattr__(self, "messaging_rules", messaging.rules_from_settings(self.settings))
         consent.check_retention_days(self.registry, self.settings.retention_days)
 
     @classmethod
@@ -129,6 +132,31 @@ class Runtime:
             )
         return len(events)
 
+    def dispatcher(self) -> messaging.Dispatcher:
+        """Return a message sender for this process (close it when done)."""
+        return messaging.Dispatcher(
+            self.db,
+            rules=self.messaging_rules,
+            catalog=self.catalog,
+            threads=self.settings.message_send_threads,
+            batch_size=self.settings.message_batch_size,
+        )
+
+    def launch_due_campaigns(self) -> int:
+        """Launch every scheduled campaign whose time has come; return how many."""
+        with self.db.reading() as session:
+            due = messaging.due_campaigns(session, now=self.messaging_rules.clock())
+        for campaign_id in due:
+            with self.db.transaction() as session:
+                messaging.launch_campaign(
+                    session,
+                    campaign_id=campaign_id,
+                    rules=self.messaging_rules,
+                    catalog=self.catalog,
+                    currency=self.settings.default_currency,
+                )
+        return len(due)
+
     def _react(self, session: Session, batch: PipelineBatch) -> None:
         consent.record_consent_events(
             session, events=batch.events, attribution=batch.attribution, catalog=self.catalog
@@ -155,6 +183,9 @@ class Runtime:
         # Erasure order: what points at identifiers and profiles goes before them.
         holders = (
             PersonalDataHolder(
+                "messaging", messaging.export_personal_data, messaging.erase_personal_data
+            ),
+            PersonalDataHolder(
                 "segments", segments.export_personal_data, segments.erase_personal_data
             ),
             PersonalDataHolder(
@@ -174,6 +205,12 @@ class Runtime:
             default_days=730,
             purge=purge_raw_events,
         )
+        messages = RetentionClass(
+            name="messages",
+            description="Messages sent and their delivery history",
+            default_days=365,
+            purge=lambda session, cutoff_ms: messaging.purge_messages(session, from_ms(cutoff_ms)),
+        )
         return PersonalDataRegistry(
-            holders=holders, retention=(raw_events,), catch_up=self.catch_up
+            holders=holders, retention=(raw_events, messages), catch_up=self.catch_up
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -77,9 +78,38 @@ class LifecycleThresholds(BaseModel):
         return self
 
 
+class QuietHours(BaseModel):
+    """Hours in the recipient's time zone when marketing waits (start may be after end)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+
+
+class FrequencyCap(BaseModel):
+    """Most marketing messages one person receives on one channel kind per window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_day: int | None = Field(default=None, ge=0)
+    per_week: int | None = Field(default=None, ge=0)
+
+
+def default_frequency_caps() -> dict[str, FrequencyCap]:
+    """Return the caps a new workspace starts with, per channel kind."""
+    return {
+        "email": FrequencyCap(per_day=2, per_week=7),
+        "sms": FrequencyCap(per_day=1, per_week=3),
+        "line": FrequencyCap(per_day=2, per_week=7),
+        "facebook": FrequencyCap(per_day=2, per_week=7),
+        "push": FrequencyCap(per_day=3, per_week=10),
+    }
+
+
 def default_retention_days() -> dict[str, int]:
     """Return the default retention period per data class, in days (0 keeps forever)."""
-    return {"raw_events": 730, "inactive_profiles": 1095}
+    return {"raw_events": 730, "inactive_profiles": 1095, "messages": 365}
 
 
 class Settings(BaseSettings):
@@ -120,6 +150,16 @@ class Settings(BaseSettings):
     lifecycle: LifecycleThresholds = Field(default_factory=LifecycleThresholds)
     # Where customers reach this server: preference and unsubscribe links start with it.
     public_url: str = "http://127.0.0.1:8000"
+    # Messaging: policies applied to every marketing send, the sender's retries and pace.
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    frequency_caps: dict[str, FrequencyCap] = Field(default_factory=default_frequency_caps)
+    message_max_attempts: int = Field(default=8, ge=1, le=50)
+    message_retry_base_seconds: float = Field(default=30.0, gt=0)
+    message_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    message_send_threads: int = Field(default=8, ge=1, le=256)
+    message_batch_size: int = Field(default=200, ge=1, le=5_000)
+    # A claimed message whose sender did not report back within this is in doubt.
+    message_lease_seconds: float = Field(default=120.0, gt=0)
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file inside the data dir."""

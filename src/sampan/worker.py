@@ -12,6 +12,7 @@ import structlog
 from sampan.access.schemas import SYSTEM
 from sampan.consent import service as consent
 from sampan.consent.schemas import RetentionRunOut
+from sampan.messaging.service import Dispatcher
 from sampan.runtime import Runtime
 from sampan.segments import service as segments
 from sampan.segments.schemas import EvaluationReport
@@ -183,3 +184,63 @@ class RetentionSchedule(_Periodic):
         run = self.run_if_due()
         if run is not None:
             log.info("retention enforced", removed=run.removed)
+
+
+class MessageSender:
+    """Send what the outbox holds as it comes due, and launch scheduled campaigns."""
+
+    def __init__(self, runtime: Runtime, *, idle_wait_seconds: float = 1.0) -> None:
+        self._runtime = runtime
+        self._idle_wait = idle_wait_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._dispatcher: Dispatcher | None = None
+
+    def notify(self) -> None:
+        """Wake the sender: messages were queued."""
+        self._wake.set()
+
+    def drain(self) -> int:
+        """Launch due campaigns and send everything due now; return how many were handled."""
+        self._runtime.launch_due_campaigns()
+        return self._sender().drain()
+
+    def start(self) -> None:
+        """Run the send loop in a background thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="sampan-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the batch in flight, then stop."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._dispatcher is not None:
+            self._dispatcher.close()
+            self._dispatcher = None
+
+    def _sender(self) -> Dispatcher:
+        if self._dispatcher is None:
+            self._dispatcher = self._runtime.dispatcher()
+        return self._dispatcher
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                handled = self.drain()
+            except Exception:  # noqa: BLE001 - the batch rolled back; retry after a pause
+                log.exception("sending failed; retrying")
+                handled = 0
+            if handled:
+                continue
+            wait = self._idle_wait
+            due = self._sender().next_due()
+            if due is not None:
+                until = (due - self._runtime.messaging_rules.clock()).total_seconds()
+                wait = min(wait, max(0.0, until))
+            self._wake.wait(wait)

@@ -57,6 +57,8 @@ ROLES: dict[str, Role] = {
             P.PRIVACY_REQUESTS,
             P.EVENTS_READ,
             P.COMMERCE_READ,
+            P.MESSAGING_READ,
+            P.MESSAGING_SEND,
         ),
         _role(
             "store_staff",
@@ -78,6 +80,7 @@ ROLES: dict[str, Role] = {
             P.SEGMENTS_WRITE,
             P.JOURNEYS_READ,
             P.JOURNEYS_WRITE,
+            P.MESSAGING_READ,
             P.MESSAGING_SEND,
         ),
         _role(
@@ -90,6 +93,7 @@ ROLES: dict[str, Role] = {
             P.JOURNEYS_READ,
             P.COMMERCE_READ,
             P.OPERATIONS_READ,
+            P.MESSAGING_READ,
         ),
         _role(
             "developer",
@@ -99,6 +103,9 @@ ROLES: dict[str, Role] = {
             P.OPERATIONS_READ,
             P.EVENTS_READ,
             P.PROFILES_READ,
+            P.CHANNELS_MANAGE,
+            P.MESSAGING_READ,
+            P.MESSAGING_RECEIPTS,
         ),
     )
 }

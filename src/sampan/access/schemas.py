@@ -31,7 +31,10 @@ class Permission(StrEnum):
     SEGMENTS_WRITE = "segments:write"
     JOURNEYS_READ = "journeys:read"
     JOURNEYS_WRITE = "journeys:write"
+    MESSAGING_READ = "messaging:read"
     MESSAGING_SEND = "messaging:send"
+    MESSAGING_RECEIPTS = "messaging:receipts"
+    CHANNELS_MANAGE = "channels:manage"
     COMMERCE_READ = "commerce:read"
     COMMERCE_WRITE = "commerce:write"
 

@@ -45,11 +45,14 @@ from sampan.core.errors import (
     SampanError,
     Unauthorized,
 )
+from sampan.messaging.api import MessagingContext
+from sampan.messaging.api import public as messaging_public
+from sampan.messaging.api import router as messaging_router
 from sampan.profiles import service as profiles
 from sampan.profiles.api import router as profiles_router
 from sampan.runtime import Runtime
 from sampan.segments.api import router as segments_router
-from sampan.worker import ProfilePipeline, RetentionSchedule, SegmentSchedule
+from sampan.worker import MessageSender, ProfilePipeline, RetentionSchedule, SegmentSchedule
 
 _STATUS = {
     InvalidInput: 400,
@@ -83,6 +86,7 @@ def create_app(
     pipeline = ProfilePipeline(runtime)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
+    sender = MessageSender(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
     def check_write_key(write_key: str) -> SourceInfo:
@@ -99,6 +103,7 @@ def create_app(
             pipeline.start()
             retention.start()
             segment_schedule.start()
+            sender.start()
         try:
             yield
         finally:
@@ -106,6 +111,7 @@ def create_app(
             pipeline.stop()
             retention.stop()
             segment_schedule.stop()
+            sender.stop()
 
     app = FastAPI(
         title="Sampan",
@@ -142,6 +148,12 @@ def create_app(
         rules=runtime.rules,
     )
     app.state.pipeline = pipeline
+    app.state.sender = sender
+    app.state.messaging = MessagingContext(
+        rules=runtime.messaging_rules,
+        catalog=runtime.catalog,
+        currency=runtime.settings.default_currency,
+    )
     app.state.segment_context = runtime.segment_context
     app.state.access = build_access_runtime(
         runtime.db, runtime.settings, views_db=runtime.derived_db, clock=clock
@@ -164,7 +176,9 @@ def create_app(
         app.include_router(router, dependencies=None if router is auth_router else secured)
     app.include_router(privacy_router, dependencies=secured)
     app.include_router(segments_router, dependencies=secured)
+    app.include_router(messaging_router, dependencies=secured)
     app.include_router(preference_pages)
+    app.include_router(messaging_public)
     _add_operations_routes(app, runtime, pipeline)
     _document_tracking(app)
     # Last, after every router is included: each /api route must check permissions.

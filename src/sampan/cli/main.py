@@ -23,7 +23,7 @@ from sampan.collect import service as collect
 from sampan.core.errors import SampanError
 from sampan.runtime import Runtime
 from sampan.settings import Settings
-from sampan.worker import ProfilePipeline, RetentionSchedule, SegmentSchedule
+from sampan.worker import MessageSender, ProfilePipeline, RetentionSchedule, SegmentSchedule
 
 app = typer.Typer(help="Sampan: omnichannel customer platform.", no_args_is_help=True)
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
@@ -92,15 +92,20 @@ def serve(
 
 @app.command(name="worker")
 def run_worker() -> None:
-    """Run the event pipeline worker in the foreground (scale out on PostgreSQL)."""
+    """Run the pipeline, the message sender and the schedules in the foreground.
+
+    Several workers may run against PostgreSQL: they share the work without doubling it.
+    """
     runtime = _runtime()
     pipeline = ProfilePipeline(runtime)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
+    sender = MessageSender(runtime)
     console.print("Worker running; Ctrl+C to stop.")
     tune_garbage_collector()
     retention.start()
     segment_schedule.start()
+    sender.start()
     try:
         pipeline.run_forever()
     except KeyboardInterrupt:
@@ -108,6 +113,7 @@ def run_worker() -> None:
     finally:
         retention.stop()
         segment_schedule.stop()
+        sender.stop()
 
 
 @app.command()

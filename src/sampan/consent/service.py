@@ -57,6 +57,7 @@ from sampan.profiles import service as profiles
 __all__ = [
     "CONSENT_EVENT",
     "ContactDecision",
+    "ContactCheck",
     "PurposeCatalog",
     "blocked_profiles",
     "can_contact",
@@ -90,12 +91,14 @@ __all__ = [
     "suppress_identifier",
     "transition_request",
     "unsubscribe",
+    "workspace_secret",
 ]
 
 CONSENT_EVENT = records.CONSENT_EVENT
 consent_state = records.consent_state
 record_consent_events = records.record_consent_events
 set_block = records.set_block
+workspace_secret = records.workspace_secret
 
 
 def record_consents(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sampan.access.masking import mask_name
+from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
@@ -212,6 +213,31 @@ def members_csv(session: Session, *, segment_id: str, mask: bool) -> Iterator[st
         name = _name(traits or {}) or ""
         writer.writerow([profile_id, mask_name(name) if mask else name, since.isoformat()])
         yield out.getvalue()
+
+
+def member_ids(session: Session, *, segment_id: str) -> list[str]:
+    """Return the profile id of every current member of a segment."""
+    row = _row(session, segment_id)
+    query = select(Member.profile_id).where(Member.segment_id == row.id)
+    return list(session.scalars(query.order_by(Member.profile_id)))
+
+
+def events_of(
+    session: Session, *, profile_ids: Sequence[str], name: str, since_ms: int
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """Return (profile id, time ms, properties) of these people's events of one name.
+
+    Events of profiles merged since are reported under the surviving profile.
+    """
+    found: list[tuple[str, int, dict[str, Any]]] = []
+    for chunk in chunks(list(profile_ids)):
+        query = select(PersonEvent.profile_id, PersonEvent.ts_ms, PersonEvent.properties).where(
+            PersonEvent.profile_id.in_(chunk),
+            PersonEvent.name == name,
+            PersonEvent.ts_ms >= since_ms,
+        )
+        found.extend((pid, ts, dict(props)) for pid, ts, props in session.execute(query))
+    return found
 
 
 def size_history(session: Session, *, segment_id: str, limit: int = 500) -> list[SizePoint]:

@@ -1,0 +1,1 @@
+"""Messaging: channels, templates, the message outbox, policies, tracking and campaigns."""

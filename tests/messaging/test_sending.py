@@ -1,0 +1,92 @@
+"""Sending through the outbox: channel choice, fallback, idempotency, what arrives."""
+
+from __future__ import annotations
+
+from tests.messaging.conftest import Kit
+
+
+def test_a_message_goes_out_on_the_first_channel_the_person_can_receive(kit: Kit) -> None:
+    pid = kit.person("สมชาย", line_user_id="U" + "a" * 32, phone="0812345678", consents=("line",))
+    message = kit.send(pid)
+    assert message["status"] == "queued"
+    assert message["channel"] == "line-oa"
+    assert message["content"]["messages"][0]["text"] == "สวัสดีคุณสมชาย"
+    assert kit.dispatch() == 1
+    sent = kit.message(message["id"])
+    assert sent["status"] == "sent"
+    assert sent["provider_message_id"]
+    assert [a["to"] for a in kit.line.accepted] == ["U" + "a" * 32]
+    assert kit.line.requests[-1].headers["x-line-retry-key"]
+
+
+def test_the_same_idempotency_key_queues_one_message(kit: Kit) -> None:
+    pid = kit.person("Nok", line_user_id="U" + "b" * 32, consents=("line",))
+    first = kit.send(pid, key="order-1001:shipped")
+    again = kit.send(pid, key="order-1001:shipped")
+    assert again["id"] == first["id"]
+    kit.dispatch()
+    kit.send(pid, key="order-1001:shipped")
+    assert kit.dispatch() == 0
+    assert len(kit.line.accepted) == 1
+
+
+def test_fallback_follows_the_addresses_and_consents_the_person_has(kit: Kit) -> None:
+    # No LINE id: SMS is next, but without SMS consent it falls through to e-mail.
+    pid = kit.person("Mali", phone="0898765432", email="mali@example.com", consents=("email",))
+    message = kit.send(pid)
+    assert message["channel"] == "mail"
+    assert "line-oa: no address for this person" in message["reason"]
+    assert "sms-gw: no_consent" in message["reason"]
+    kit.dispatch()
+    [mail] = kit.smtp.messages
+    assert mail.rcpt_tos == ("mali@example.com",)
+    assert str(mail.message["subject"]) == "ยินดีต้อนรับคุณMali"
+    assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/preferences/" in mail.message["List-Unsubscribe"]
+    html = mail.message.get_body(("html",)).get_content()
+    assert "/t/c/" in html
+    assert "/t/o/" in html
+    assert "https://shop.example/welcome" not in html
+
+
+def test_nobody_reachable_means_suppressed_with_every_reason(kit: Kit) -> None:
+    pid = kit.person("Dao", phone="0811111111")
+    message = kit.send(pid)
+    assert message["status"] == "suppressed"
+    assert message["channel"] is None
+    assert "sms-gw: no_consent" in message["reason"]
+    assert kit.dispatch() == 0
+    assert kit.sms.messages == []
+
+
+def test_transactional_messages_need_no_marketing_consent(kit: Kit) -> None:
+    pid = kit.person("Ploy", phone="0822222222")
+    message = kit.send(pid, category="transactional", channels=["sms-gw"])
+    assert message["channel"] == "sms-gw"
+    kit.dispatch()
+    [sms] = kit.sms.messages
+    assert sms["msisdn"] == "66822222222"
+    assert sms["message"].startswith("สวัสดีคุณPloy ดูโปรได้ที่ http://127.0.0.1:8000/t/c/")
+
+
+def test_english_speakers_get_the_english_variant(kit: Kit) -> None:
+    pid = kit.person("John", line_user_id="U" + "c" * 32, locale="en-US", consents=("line",))
+    message = kit.send(pid)
+    assert message["language"] == "en"
+    assert message["content"]["messages"][0]["text"] == "Hello John"
+
+
+def test_consent_withdrawn_after_queueing_stops_the_send(kit: Kit) -> None:
+    pid = kit.person("Fah", line_user_id="U" + "d" * 32, consents=("line",))
+    message = kit.send(pid)
+    response = kit.api(
+        "POST",
+        f"/api/privacy/profiles/{pid}/consents",
+        json={"consents": [{"purpose": "marketing", "channel": "line", "status": "withdrawn"}]},
+    )
+    assert response.status_code == 201, response.text
+    kit.dispatch()
+    after = kit.message(message["id"])
+    assert after["status"] == "suppressed"
+    assert after["reason"].startswith("withdrawn")
+    assert kit.line.accepted == []
