@@ -126,7 +126,11 @@ class Kit:
 
     def at(self, moment: datetime) -> None:
         """Run the sender and the API on a fixed clock from now on."""
-        rules = replace(self.runtime.messaging_rules, clock=lambda: moment)
+        self.rules(clock=lambda: moment)
+
+    def rules(self, **changes: Any) -> None:
+        """Change the sending rules the API and the sender use from now on."""
+        rules = replace(self.runtime.messaging_rules, **changes)
         object.__setattr__(self.runtime, "messaging_rules", rules)
         self.ws.state.messaging = replace(self.ws.state.messaging, rules=rules)
         sender = self.ws.state.sender

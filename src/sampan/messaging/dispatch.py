@@ -382,6 +382,16 @@ class Dispatcher:
                             units=delivery.units if len(outcome.claimed) == 1 else 1,
                         )
                         sent.append((item, delivery))
+                    elif (
+                        isinstance(error, TransientError)
+                        and error.in_doubt
+                        and not registry.is_idempotent(item.kind)
+                    ):
+                        values.update(
+                            status="failed",
+                            reason=f"in doubt, not retried so that it cannot arrive twice: {error}",
+                            finished_at=now,
+                        )
                     elif isinstance(error, PermanentError) or item.attempts >= rules.max_attempts:
                         values.update(
                             status="failed",

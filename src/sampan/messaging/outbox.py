@@ -227,6 +227,7 @@ def _build_rows(
             _render_into(
                 session,
                 row,
+                channel.config,
                 item,
                 template,
                 person,
@@ -254,6 +255,7 @@ def _build_rows(
 def _render_into(
     session: Session,
     row: dict[str, Any],
+    channel_config: dict[str, Any],
     item: Outgoing,
     template: Template,
     person: Person,
@@ -293,7 +295,7 @@ def _render_into(
                 "List-Unsubscribe": f"<{unsubscribe}/unsubscribe>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             }
-    registry.check_content(kind, content)
+    registry.check_content(kind, content, channel_config)
     row.update(content=content, links=links, language=language)
 
 

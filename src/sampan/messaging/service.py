@@ -281,9 +281,12 @@ def preview(session: Session, *, template: str, data: PreviewInput, currency: st
         extra=data.variables,
     )
     variables.update(message={"id": "preview"}, unsubscribe_url="#unsubscribe")
+    config = session.scalar(
+        select(Channel.config).where(Channel.kind == data.kind, Channel.enabled).limit(1)
+    )
     try:
         content = render_body(bodies[language], variables, f"bodies.{data.kind}.{language}")
-        registry.check_content(data.kind, content)
+        registry.check_content(data.kind, content, config or {})
     except (RenderError, ContentError) as exc:
         raise InvalidInput(str(exc)) from None
     out = PreviewOut(kind=data.kind, language=language, content=content)

@@ -47,9 +47,6 @@ class SmsGateway:
         self._failures: list[_Failure] = []
         self._ids = itertools.count(1)
         self.server = LoopbackServer(self._handle)
-        # LoopbackServer hands uvicorn a bound method, which uvicorn's "auto" interface
-        # detection takes for ASGI2; remove once LoopbackServer passes interface="asgi3".
-        self.server._server.config.interface = "asgi3"
 
     @property
     def url(self) -> str:

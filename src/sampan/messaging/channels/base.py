@@ -54,13 +54,24 @@ class ChannelError(Exception):
 
 
 class TransientError(ChannelError):
-    """Worth retrying later: timeouts, connection errors, 429, 5xx."""
+    """Worth retrying later: timeouts, connection errors, 429, 5xx.
+
+    ``in_doubt`` says the request may have reached the provider (a read timeout, a dropped
+    connection after the body was sent): on a channel that cannot drop a resend, the
+    dispatcher does not retry it, so the message cannot arrive twice.
+    """
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        in_doubt: bool = False,
     ) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
+        self.in_doubt = in_doubt
 
 
 class PermanentError(ChannelError):

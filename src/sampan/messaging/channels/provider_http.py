@@ -52,7 +52,11 @@ def error_for_answer(
 
 def error_for_transport(exc: httpx.TransportError, *, provider: str) -> TransientError:
     """Return the error for a request that got no answer: refused, reset, timed out."""
-    return TransientError(f"{provider} unreachable: {type(exc).__name__}: {exc}")
+    # Failing to connect means nothing was sent; failing later may mean it was.
+    sent_nothing = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    return TransientError(
+        f"{provider} unreachable: {type(exc).__name__}: {exc}", in_doubt=not sent_nothing
+    )
 
 
 def checked_http_url(value: str, *, field: str) -> str:

@@ -46,8 +46,12 @@ def build_adapter(kind: str, config: Mapping[str, Any]) -> ChannelAdapter:
     return cast(ChannelAdapter, module.Adapter(parse_config(kind, config)))
 
 
-def check_content(kind: str, content: Mapping[str, Any]) -> None:
-    """Raise ContentError when rendered content cannot go out on this kind."""
+def check_content(kind: str, content: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """Raise ContentError when rendered content cannot go out on this channel."""
+    if kind == sms.KIND:
+        limit = cast(sms.Config, parse_config(kind, config)).max_parts if config else None
+        sms.check_content(content, max_parts=limit or sms.DEFAULT_MAX_PARTS)
+        return
     _module(kind).check_content(content)
 
 
