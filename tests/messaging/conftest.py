@@ -103,6 +103,43 @@ class Kit:
         assert found.status_code == 200, found.text
         return str(found.json()["id"])
 
+    def crowd(self, count: int, tag: str, consents: tuple[str, ...] = ("line",)) -> list[str]:
+        """Create ``count`` people at once, tagged, with LINE ids, e-mails and consents."""
+        batch: list[dict[str, Any]] = []
+        users = [f"{tag}-{uuid.uuid4().hex[:8]}" for _ in range(count)]
+        for index, user in enumerate(users):
+            traits = {
+                "first_name": f"คน{index}",
+                "tag": tag,
+                "line_user_id": f"U{uuid.uuid4().hex}",
+                "email": f"{user}@example.com",
+            }
+            batch.append({"type": "identify", "userId": user, "traits": traits})
+            batch.append(
+                {
+                    "type": "track",
+                    "userId": user,
+                    "event": "Consent Updated",
+                    "properties": {
+                        "consents": [
+                            {"purpose": "marketing", "channel": c, "status": "granted"}
+                            for c in consents
+                        ]
+                    },
+                }
+            )
+        response = self.ws.client.post(
+            "/v1/batch", json={"batch": batch}, headers={"X-Write-Key": self.ws.write_key}
+        )
+        assert response.status_code == 200, response.text
+        self.ws.drain()
+        return users
+
+    def profile_of(self, user_id: str) -> str:
+        found = self.api("GET", "/api/profiles/lookup", params={"user_id": user_id})
+        assert found.status_code == 200, found.text
+        return str(found.json()["id"])
+
     def send(self, profile_id: str, *, key: str | None = None, **extra: Any) -> dict[str, Any]:
         body = {
             "profile_id": profile_id,

@@ -95,10 +95,13 @@ def save_campaign(
 
 
 def cancel_campaign(session: Session, *, campaign_id: str, rules: MessagingRules) -> CampaignOut:
-    """Cancel a campaign before launch; its queued messages are not sent."""
+    """Cancel a campaign, also after launch: what waits in the queue is not sent.
+
+    Messages deferred by quiet hours wait until morning; cancelling stops them.
+    """
     row = _row(session, campaign_id)
-    if row.status == "sent":
-        raise Conflict(f"campaign '{campaign_id}' was sent; it can no longer be cancelled")
+    if row.status == "cancelled":
+        raise Conflict(f"campaign '{campaign_id}' is already cancelled")
     now = rules.clock()
     row.status, row.updated_at = "cancelled", now
     session.execute(

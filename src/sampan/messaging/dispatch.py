@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,6 +115,7 @@ class Dispatcher:
         self.rules = rules
         self.catalog = catalog
         self.batch_size = batch_size
+        self.threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sampan-send")
         self._live: dict[str, _Live] = {}
 
@@ -142,24 +143,10 @@ class Dispatcher:
             claimed = self._claim(session)
         if not claimed:
             return 0
-        groups = _group(claimed)
-        futures: list[tuple[Future[Delivery], list[_Claimed]]] = []
-        for group in groups:
-            live = self._live.get(group[0].channel_id)
-            if live is None:
-                futures.append((_failed(PermanentError("the channel was deleted")), group))
-                continue
-            futures.append((self._pool.submit(self._send, live, group), group))
-        buffered: list[_Outcome] = []
-        for future, group in futures:
-            try:
-                outcome = _Outcome(group, delivery=future.result())
-            except Exception as exc:  # noqa: BLE001 - every outcome is recorded
-                outcome = _Outcome(group, error=exc)
-            if registry.is_idempotent(group[0].kind):
-                buffered.append(outcome)
-            else:
-                self._record([outcome])
+        futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
+        # Idempotent sends are recorded together (a crash before that only resends them
+        # with the same retry key); the others were recorded one by one as they finished.
+        buffered = [outcome for future in futures if (outcome := future.result()) is not None]
         if buffered:
             self._record(buffered)
         return len(claimed)
@@ -194,6 +181,13 @@ class Dispatcher:
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(session.scalars(query))
+        # A crash can leave every claimed message of a channel without provider idempotency in
+        # doubt; claiming no more of them than there are send threads bounds that to the sends
+        # truly in flight.
+        plain = [row for row in rows if not registry.is_idempotent(row.kind or "")]
+        if len(plain) > self.threads:
+            skipped = {row.id for row in plain[self.threads :]}
+            rows = [row for row in rows if row.id not in skipped]
         if not rows:
             return []
         allowed = self._recheck(session, rows, now)
@@ -343,21 +337,33 @@ class Dispatcher:
                 limit = _RateLimit(row.rate_per_second) if row.rate_per_second else None
                 self._live[channel_id] = _Live(row, adapter, limit)
 
-    def _send(self, live: _Live, group: list[_Claimed]) -> Delivery:
-        if live.limit is not None:
-            live.limit.wait()
+    def _send(self, group: list[_Claimed]) -> _Outcome | None:
+        """Send one envelope; record the outcome at once unless the channel is idempotent."""
         first = group[0]
-        return live.adapter.send(
-            Envelope(
-                message_id=first.id,
-                retry_key=first.retry_key,
-                to=tuple(item.address for item in group),
-                content=first.content,
-                category=first.category,
-                headers=first.headers,
-                reply_token=first.reply_token,
+        live = self._live.get(first.channel_id)
+        try:
+            if live is None:
+                raise PermanentError("the channel was deleted or switched off")
+            if live.limit is not None:
+                live.limit.wait()
+            delivery = live.adapter.send(
+                Envelope(
+                    message_id=first.id,
+                    retry_key=first.retry_key,
+                    to=tuple(item.address for item in group),
+                    content=first.content,
+                    category=first.category,
+                    headers=first.headers,
+                    reply_token=first.reply_token,
+                )
             )
-        )
+            outcome = _Outcome(group, delivery=delivery)
+        except Exception as exc:  # noqa: BLE001 - every outcome is recorded
+            outcome = _Outcome(group, error=exc)
+        if registry.is_idempotent(first.kind):
+            return outcome
+        self._record([outcome])
+        return None
 
     # -- recording --------------------------------------------------------------------------
 
@@ -502,9 +508,3 @@ def _group(claimed: list[_Claimed]) -> list[list[_Claimed]]:
     for item in claimed:
         groups.setdefault(f"{item.channel_id}:{item.retry_key}", []).append(item)
     return list(groups.values())
-
-
-def _failed(error: Exception) -> Future[Delivery]:
-    future: Future[Delivery] = Future()
-    future.set_exception(error)
-    return future
