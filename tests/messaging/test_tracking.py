@@ -144,3 +144,23 @@ def test_line_webhooks_with_a_bad_signature_are_refused(kit: Kit) -> None:
     assert unsigned.status_code == 401
     nowhere = kit.ws.client.post("/webhooks/line/nope", content=b"{}")
     assert nowhere.status_code == 404
+
+
+def test_a_failed_reply_is_not_pushed_again(kit: Kit) -> None:
+    pid = kit.person("Jay", line_user_id=USER, consents=("line",))
+    text = {"type": "text", "id": "m2", "text": "hello"}
+    kit.line.allow_reply_token("reply-token-2", USER)
+    assert (
+        _line_webhook(
+            kit, [_line_event("message", "02M", replyToken="reply-token-2", message=text)]
+        ).status_code
+        == 200
+    )
+    message = kit.send(pid)
+    kit.line.fail_next(1, 500)
+    kit.dispatch()
+    after = kit.message(message["id"])
+    # A reply has no retry key: it may have arrived, so it is not sent again by push.
+    assert after["status"] == "failed"
+    assert after["reason"].startswith("in doubt")
+    assert kit.line.accepted == []

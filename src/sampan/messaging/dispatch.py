@@ -388,11 +388,7 @@ class Dispatcher:
                             units=delivery.units if len(outcome.claimed) == 1 else 1,
                         )
                         sent.append((item, delivery))
-                    elif (
-                        isinstance(error, TransientError)
-                        and error.in_doubt
-                        and not registry.is_idempotent(item.kind)
-                    ):
+                    elif isinstance(error, TransientError) and _in_doubt(item, error):
                         values.update(
                             status="failed",
                             reason=f"in doubt, not retried so that it cannot arrive twice: {error}",
@@ -447,6 +443,17 @@ class Dispatcher:
             channel_id: (live.row.source_id, SOURCE_KIND.get(live.row.kind, "server"))
             for channel_id, live in self._live.items()
         }
+
+
+def _in_doubt(item: _Claimed, error: TransientError) -> bool:
+    """Return whether a failed send may have arrived and must not be sent again.
+
+    A reply (LINE's reply token) has no retry key, so any failure but "too many requests"
+    may have gone out; elsewhere the adapter says so, and idempotent channels resend safely.
+    """
+    if item.reply_token is not None:
+        return error.status != 429
+    return error.in_doubt and not registry.is_idempotent(item.kind)
 
 
 def _about(item: _Claimed) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from sampan.messaging.channels.base import (
     TransientError,
 )
 from tests.messaging.servers import free_port
-from tests.messaging.servers.smtp import SmtpServer
+from tests.messaging.servers.smtp import Security, SmtpServer
 
 FROM = "news@kafe-sampan.co.th"
 THAI_SUBJECT = "โปรโมชั่นพิเศษสำหรับสมาชิก ลด 50% วันนี้เท่านั้น"
@@ -66,6 +66,22 @@ def server() -> Iterator[SmtpServer]:
         yield smtp
 
 
+OpenAdapter = Callable[[email_channel.Config], email_channel.Adapter]
+
+
+@pytest.fixture
+def open_adapter() -> Iterator[OpenAdapter]:
+    opened: list[email_channel.Adapter] = []
+
+    def open_(config: email_channel.Config) -> email_channel.Adapter:
+        opened.append(email_channel.Adapter(config))
+        return opened[-1]
+
+    yield open_
+    for channel in opened:
+        channel.close()
+
+
 @pytest.fixture
 def adapter(server: SmtpServer) -> Iterator[email_channel.Adapter]:
     channel = email_channel.Adapter(make_config(server))
@@ -111,9 +127,9 @@ def test_text_only_message_is_a_single_text_part(
 
 
 def test_message_id_sampan_id_reply_to_and_list_unsubscribe_headers_are_set(
-    server: SmtpServer,
+    server: SmtpServer, open_adapter: OpenAdapter
 ) -> None:
-    channel = email_channel.Adapter(make_config(server, reply_to="care@kafe-sampan.co.th"))
+    channel = open_adapter(make_config(server, reply_to="care@kafe-sampan.co.th"))
     # Longer than one folded line: Python would otherwise turn it into RFC 2047 words.
     token = "eyJhbGciOiJIUzI1NiJ9.eyJwcm9maWxlIjoiMDFKOVpLMyJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
     unsubscribe = (
@@ -129,7 +145,6 @@ def test_message_id_sampan_id_reply_to_and_list_unsubscribe_headers_are_set(
             },
         )
     )
-    channel.close()
 
     message = server.messages[0].message
     assert message["Message-ID"] == "<01J9ZK3@kafe-sampan.co.th>"
@@ -185,9 +200,11 @@ def test_adapter_reconnects_after_the_server_dropped_the_connection(
     assert server.connections == 2
 
 
-def test_adapter_reconnects_after_the_server_closed_an_idle_connection_with_421() -> None:
+def test_adapter_reconnects_after_the_server_closed_an_idle_connection_with_421(
+    open_adapter: OpenAdapter,
+) -> None:
     with SmtpServer(idle_timeout=0.2) as server:
-        channel = email_channel.Adapter(make_config(server))
+        channel = open_adapter(make_config(server))
         channel.send(envelope("before"))
         deadline = 50
         while server.live_connections and deadline:
@@ -196,14 +213,15 @@ def test_adapter_reconnects_after_the_server_closed_an_idle_connection_with_421(
         assert server.live_connections == 0
 
         channel.send(envelope("after"))
-        channel.close()
 
         assert len(server.messages) == 2
         assert server.connections == 2
 
 
-def test_concurrent_sends_share_a_bounded_pool(server: SmtpServer) -> None:
-    channel = email_channel.Adapter(make_config(server, max_connections=3))
+def test_concurrent_sends_share_a_bounded_pool(
+    server: SmtpServer, open_adapter: OpenAdapter
+) -> None:
+    channel = open_adapter(make_config(server, max_connections=3))
     errors: list[BaseException] = []
 
     def send_some(worker: int) -> None:
@@ -218,7 +236,6 @@ def test_concurrent_sends_share_a_bounded_pool(server: SmtpServer) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    channel.close()
 
     assert errors == []
     assert len(server.messages) == 30
@@ -268,29 +285,30 @@ def test_data_refusal_maps_4xx_to_transient_and_5xx_to_permanent(
     assert server.messages == []
 
 
-def test_connection_refused_is_transient() -> None:
+def test_connection_refused_is_transient(open_adapter: OpenAdapter) -> None:
     config = email_channel.Config(
         host="127.0.0.1", port=free_port(), security="none", from_address=FROM, helo_name="t"
     )
-    channel = email_channel.Adapter(config)
+    channel = open_adapter(config)
 
     with pytest.raises(TransientError, match="cannot talk to SMTP server 127.0.0.1"):
         channel.send(envelope())
 
 
-def test_auth_with_the_right_password_delivers_as_that_user() -> None:
+def test_auth_with_the_right_password_delivers_as_that_user(open_adapter: OpenAdapter) -> None:
     with SmtpServer(username="sampan", password="s3cret") as server:
-        channel = email_channel.Adapter(make_config(server))
+        channel = open_adapter(make_config(server))
         channel.send(envelope())
-        channel.close()
 
         assert len(server.messages) == 1
         assert server.messages[0].authenticated_as == "sampan"
 
 
-def test_wrong_password_is_a_permanent_error_and_nothing_is_delivered() -> None:
+def test_wrong_password_is_a_permanent_error_and_nothing_is_delivered(
+    open_adapter: OpenAdapter,
+) -> None:
     with SmtpServer(username="sampan", password="s3cret") as server:
-        channel = email_channel.Adapter(make_config(server, password="wrong"))
+        channel = open_adapter(make_config(server, password="wrong"))
 
         with pytest.raises(PermanentError) as caught:
             channel.send(envelope())
@@ -300,10 +318,12 @@ def test_wrong_password_is_a_permanent_error_and_nothing_is_delivered() -> None:
         assert server.messages == []
 
 
-def test_server_requiring_auth_refuses_a_sender_without_credentials() -> None:
+def test_server_requiring_auth_refuses_a_sender_without_credentials(
+    open_adapter: OpenAdapter,
+) -> None:
     with SmtpServer(username="sampan", password="s3cret") as server:
         config = make_config(server, username=None, password=None)
-        channel = email_channel.Adapter(config)
+        channel = open_adapter(config)
 
         with pytest.raises(PermanentError) as caught:
             channel.send(envelope())
@@ -313,12 +333,13 @@ def test_server_requiring_auth_refuses_a_sender_without_credentials() -> None:
 
 
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
-def test_tls_paths_deliver_with_a_verified_certificate(security: str) -> None:
-    with SmtpServer(security=security, username="sampan", password="s3cret") as server:  # type: ignore[arg-type]
-        channel = email_channel.Adapter(make_config(server))
+def test_tls_paths_deliver_with_a_verified_certificate(
+    security: Security, open_adapter: OpenAdapter
+) -> None:
+    with SmtpServer(security=security, username="sampan", password="s3cret") as server:
+        channel = open_adapter(make_config(server))
         channel.send(envelope())
         channel.send(envelope("msg-2"))
-        channel.close()
 
         assert len(server.messages) == 2
         assert server.messages[0].authenticated_as == "sampan"
@@ -326,26 +347,31 @@ def test_tls_paths_deliver_with_a_verified_certificate(security: str) -> None:
         assert server.connections == 1
 
 
-def test_starttls_with_verification_off_accepts_the_self_signed_certificate() -> None:
+def test_starttls_with_verification_off_accepts_the_self_signed_certificate(
+    open_adapter: OpenAdapter,
+) -> None:
     with SmtpServer(security="starttls") as server:
-        channel = email_channel.Adapter(make_config(server, ca_file=None, verify_tls=False))
+        channel = open_adapter(make_config(server, ca_file=None, verify_tls=False))
         channel.send(envelope())
-        channel.close()
 
         assert len(server.messages) == 1
 
 
-def test_untrusted_certificate_is_a_permanent_error_naming_the_fix() -> None:
+def test_untrusted_certificate_is_a_permanent_error_naming_the_fix(
+    open_adapter: OpenAdapter,
+) -> None:
     with SmtpServer(security="starttls") as server:
-        channel = email_channel.Adapter(make_config(server, ca_file=None))
+        channel = open_adapter(make_config(server, ca_file=None))
 
         with pytest.raises(PermanentError, match="could not be verified.*set ca_file"):
             channel.send(envelope())
         assert server.messages == []
 
 
-def test_starttls_required_by_config_but_not_offered_is_permanent(server: SmtpServer) -> None:
-    channel = email_channel.Adapter(make_config(server, security="starttls"))
+def test_starttls_required_by_config_but_not_offered_is_permanent(
+    server: SmtpServer, open_adapter: OpenAdapter
+) -> None:
+    channel = open_adapter(make_config(server, security="starttls"))
 
     with pytest.raises(PermanentError, match="does not offer STARTTLS"):
         channel.send(envelope())

@@ -66,9 +66,6 @@ class LineApiServer:
         self._failures: deque[tuple[int, float | None, str | None]] = deque()
         self._message_ids = itertools.count(480_000_000_000_000)
         self._loopback = LoopbackServer(self.handle, port=port)
-        # uvicorn's "auto" interface detection takes LoopbackServer's bound-method app for
-        # ASGI2; remove once LoopbackServer passes interface="asgi3" itself.
-        self._loopback._server.config.interface = "asgi3"
 
     @property
     def url(self) -> str:

@@ -211,7 +211,10 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
-        """Stop listening and remove the certificate."""
+        """Close client connections, stop listening and remove the certificate."""
+        # aiosmtpd's stop() leaves open sessions' transports behind, unclosed.
+        if self.live_connections:
+            self.drop_connections()
         self._controller.stop()
         if self._cert_dir is not None:
             shutil.rmtree(self._cert_dir, ignore_errors=True)
@@ -236,8 +239,9 @@ class SmtpServer:
         def close_all() -> None:
             for session in list(self._live):
                 transport = session._original_transport or session.transport
-                if transport is not None:
-                    transport.close()
+                # abort(): close() on a TLS transport waits for the client's close_notify.
+                if isinstance(transport, asyncio.Transport):
+                    transport.abort()
 
         self._controller.loop.call_soon_threadsafe(close_all)
         deadline = time.monotonic() + timeout

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import urllib3
-from linebot.v3.messaging import (  # type: ignore[import-untyped]
+from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
@@ -313,7 +313,9 @@ def _is_allowed_url(scheme: str, host: str | None) -> bool:
 def _parse_messages(content: Mapping[str, Any]) -> list[Any]:
     """Validate rendered content and return it as SDK message models."""
     if not isinstance(content, Mapping):
-        raise ContentError(f"content must be an object with a messages list, got {type(content)}")
+        raise ContentError(
+            f"content must be an object with a messages list, got {type(content).__name__}"
+        )
     messages = content.get("messages")
     if not isinstance(messages, Sequence) or isinstance(messages, str | bytes):
         raise ContentError("messages is required and must be a list of 1 to 5 LINE messages")
