@@ -74,6 +74,6 @@ def test_a_person_is_imported_exported_and_erased_from_the_shell(tmp_path: Path)
     assert "already erased" in again.stdout
 
     run = json_of(sampan("retention", "run", "--json", data_dir=tmp_path))
-    assert run["removed"] == {"raw_events": 0, "inactive_profiles": 0}
+    assert run["removed"] == {"raw_events": 0, "inactive_profiles": 0, "messages": 0}
     shown = json_of(sampan("retention", "show", "--json", data_dir=tmp_path))
     assert len(shown["runs"]) == 1

@@ -45,7 +45,7 @@ def test_raw_events_past_their_period_go_and_profiles_keep_what_they_learnt(
     send(workspace, message(userId="R1", event="Product Viewed"))
     response = workspace.client.post("/api/privacy/retention/run", headers=workspace.auth)
     assert response.status_code == 200
-    assert response.json()["removed"] == {"raw_events": 2, "inactive_profiles": 0}
+    assert response.json()["removed"] == {"raw_events": 2, "inactive_profiles": 0, "messages": 0}
     with workspace.runtime.db.reading() as session:
         assert collect.count_events(session) == 1
     pid = profile_id(workspace, email="old@example.com")
@@ -55,6 +55,7 @@ def test_raw_events_past_their_period_go_and_profiles_keep_what_they_learnt(
     assert {r["name"]: r["days"] for r in report["rules"]} == {
         "raw_events": 730,
         "inactive_profiles": 1095,
+        "messages": 365,
     }
     assert report["runs"][0]["removed"]["raw_events"] == 2
 
@@ -74,7 +75,7 @@ def test_profiles_inactive_past_their_period_are_anonymised(workspace: Workspace
             days={"raw_events": 0, "inactive_profiles": 1095},
             actor=SYSTEM,
         )
-    assert run.removed == {"inactive_profiles": 1}
+    assert run.removed == {"inactive_profiles": 1, "messages": 0}
     assert workspace.client.get(f"/api/profiles/{old}", headers=workspace.auth).status_code == 404
     assert profile_id(workspace, email="here@example.com")
     lookup = workspace.client.get(
