@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 import hmac
+import io
 import json
+import zipfile
 from typing import Any
 
 import orjson
