@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -14,15 +13,15 @@ from rich.table import Table
 
 from sampan.access import service as access
 from sampan.api.app import create_app
+from sampan.cli.common import JsonFlag, emit, load_runtime
 from sampan.cli.demo import run_demo
+from sampan.cli.messaging import campaigns_app, messages_app
 from sampan.cli.privacy import consent_app, dsar_app, retention_app
 from sampan.cli.process import tune_garbage_collector
 from sampan.cli.users import operator, users_app
 from sampan.cli.workspace import ensure_schema, initialise
 from sampan.collect import service as collect
 from sampan.core.errors import SampanError
-from sampan.runtime import Runtime
-from sampan.settings import Settings
 from sampan.worker import MessageSender, ProfilePipeline, RetentionSchedule, SegmentSchedule
 
 app = typer.Typer(help="Sampan: omnichannel customer platform.", no_args_is_help=True)
@@ -34,24 +33,17 @@ app.add_typer(users_app, name="users")
 app.add_typer(dsar_app, name="dsar")
 app.add_typer(consent_app, name="consent")
 app.add_typer(retention_app, name="retention")
+app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(messages_app, name="messages")
 console = Console()
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
-
-
-def _runtime() -> Runtime:
-    return Runtime.from_settings(Settings())
-
-
-def _emit(data: dict[str, Any]) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, default=str))
 
 
 @app.command()
 def init(as_json: JsonFlag = False) -> None:
     """Create the database, an admin API key and a default source (safe to run again)."""
-    result = initialise(_runtime())
+    result = initialise(load_runtime())
     if as_json:
-        _emit(dataclasses.asdict(result))
+        emit(dataclasses.asdict(result))
         return
     if not result.created:
         console.print(
@@ -71,7 +63,7 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Run the pipeline worker in-process.")] = True,
 ) -> None:
     """Serve the tracking and management APIs (and the worker, on the embedded default)."""
-    runtime = _runtime()
+    runtime = load_runtime()
     result = initialise(runtime)
     if result.created:
         console.print(
@@ -96,7 +88,7 @@ def run_worker() -> None:
 
     Several workers may run against PostgreSQL: they share the work without doubling it.
     """
-    runtime = _runtime()
+    runtime = load_runtime()
     pipeline = ProfilePipeline(runtime)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
@@ -132,7 +124,7 @@ def demo(
 ) -> None:
     """Load a realistic Thai omnichannel brand through the public API, then serve it."""
     run_demo(
-        _runtime(),
+        load_runtime(),
         seed=seed,
         customers=customers,
         host=host,
@@ -150,7 +142,7 @@ def sources_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a source and print its write key (shown only once)."""
-    runtime = _runtime()
+    runtime = load_runtime()
     ensure_schema(runtime)
     try:
         with runtime.db.transaction() as session:
@@ -159,7 +151,7 @@ def sources_create(
         console.print(f"[red]{exc.message}[/]")
         raise typer.Exit(2) from exc
     if as_json:
-        _emit(
+        emit(
             {
                 "id": source.id,
                 "name": source.name,
@@ -174,12 +166,12 @@ def sources_create(
 @sources_app.command("list")
 def sources_list(as_json: JsonFlag = False) -> None:
     """List sources."""
-    runtime = _runtime()
+    runtime = load_runtime()
     ensure_schema(runtime)
     with runtime.db.reading() as session:
         sources = collect.list_sources(session)
     if as_json:
-        _emit({"sources": [s.model_dump(mode="json") for s in sources]})
+        emit({"sources": [s.model_dump(mode="json") for s in sources]})
         return
     table = Table("id", "name", "kind", "enabled", "key prefix")
     for s in sources:
@@ -188,7 +180,7 @@ def sources_list(as_json: JsonFlag = False) -> None:
 
 
 def _set_enabled(source_id: str, enabled: bool) -> None:
-    runtime = _runtime()
+    runtime = load_runtime()
     ensure_schema(runtime)
     try:
         with runtime.db.transaction() as session:
@@ -221,7 +213,7 @@ def keys_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a new management API key (shown only once)."""
-    runtime = _runtime()
+    runtime = load_runtime()
     ensure_schema(runtime)
     expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     try:
@@ -233,7 +225,7 @@ def keys_create(
         console.print(f"[red]{exc.message}[/]")
         raise typer.Exit(2) from exc
     if as_json:
-        _emit(
+        emit(
             {
                 "id": key.id,
                 "name": key.name,

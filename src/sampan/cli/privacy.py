@@ -12,11 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sampan.access.schemas import Principal
+from sampan.cli.common import JsonFlag, emit, fail, load_runtime
 from sampan.consent import service as consent
 from sampan.consent.schemas import RequestCreate
 from sampan.core.errors import InvalidInput, SampanError
-from sampan.runtime import Runtime
-from sampan.settings import Settings
 
 dsar_app = typer.Typer(
     help="Data-subject requests: list, open, export, erase.", no_args_is_help=True
@@ -25,11 +24,6 @@ consent_app = typer.Typer(help="Consent records.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention rules and their enforcement.", no_args_is_help=True)
 console = Console()
 _STATUSES = ("open", "in_progress", "completed", "rejected")
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
-
-
-def _runtime() -> Runtime:
-    return Runtime.from_settings(Settings())
 
 
 def _operator() -> Principal:
@@ -38,15 +32,6 @@ def _operator() -> Principal:
     return Principal(
         kind="system", id=f"cli:{user}", name=user, role="admin", permissions=frozenset({"*"})
     )
-
-
-def _emit(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, default=str))
-
-
-def _fail(exc: SampanError) -> typer.Exit:
-    console.print(f"[red]{exc.message}[/]")
-    return typer.Exit(code=1)
 
 
 @dsar_app.command("list")
@@ -61,11 +46,11 @@ def dsar_list(
     if status is not None and status not in _STATUSES:
         console.print(f"[red]--status must be one of {', '.join(_STATUSES)}[/]")
         raise typer.Exit(code=2)
-    runtime = _runtime()
+    runtime = load_runtime()
     with runtime.db.reading() as session:
         page = consent.list_requests(session, status=status, overdue=overdue, limit=200)
     if as_json:
-        _emit(page.model_dump(mode="json"))
+        emit(page.model_dump(mode="json"))
         return
     table = Table("id", "type", "profile", "status", "due", "overdue")
     for item in page.items:
@@ -95,7 +80,7 @@ def dsar_open(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a data-subject request; it is due in 30 days."""
-    runtime = _runtime()
+    runtime = load_runtime()
     try:
         body = RequestCreate.model_validate(
             {
@@ -115,9 +100,9 @@ def dsar_open(
                 session, request=body, actor=_operator(), due_days=runtime.settings.dsar_due_days
             )
     except SampanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _emit(opened.model_dump(mode="json"))
+        emit(opened.model_dump(mode="json"))
         return
     console.print(f"Opened {opened.id}, due {opened.due_at.date().isoformat()}")
 
@@ -128,7 +113,7 @@ def dsar_export(
     out: Annotated[Path, typer.Option(help="Where to write the ZIP.")],
 ) -> None:
     """Write everything held about a person to a ZIP; an access request is closed by it."""
-    runtime = _runtime()
+    runtime = load_runtime()
     try:
         with runtime.db.transaction() as session:
             if target.startswith("dsr_"):
@@ -140,7 +125,7 @@ def dsar_export(
                     session, registry=runtime.registry, profile_id=target, actor=_operator()
                 )
     except SampanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.write_bytes(archive)
     console.print(f"Wrote {out} ({len(archive)} bytes)")
 
@@ -155,7 +140,7 @@ def dsar_erase(
     if not yes:
         console.print("[red]Erasure cannot be undone: add --yes to confirm.[/]")
         raise typer.Exit(code=2)
-    runtime = _runtime()
+    runtime = load_runtime()
     try:
         with runtime.db.transaction() as session:
             if target.startswith("dsr_"):
@@ -178,10 +163,10 @@ def dsar_erase(
                 )
                 result = report.model_dump(mode="json")
     except SampanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     runtime.db.flush_log()
     if as_json:
-        _emit(result)
+        emit(result)
         return
     console.print(f"Erased {target}: {json.dumps(result, ensure_ascii=False)}")
 
@@ -192,7 +177,7 @@ def consent_import(
     as_json: JsonFlag = False,
 ) -> None:
     """Import consents from CSV (see docs/privacy.md for the columns); all rows or none."""
-    runtime = _runtime()
+    runtime = load_runtime()
     try:
         with runtime.db.transaction() as session:
             report = consent.import_consents(
@@ -200,9 +185,9 @@ def consent_import(
             )
             runtime.catch_up(session)
     except SampanError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _emit(report.model_dump(mode="json"))
+        emit(report.model_dump(mode="json"))
         return
     console.print(f"Imported {report.rows} row(s); {report.events_logged} new event(s) logged")
 
@@ -210,7 +195,7 @@ def consent_import(
 @retention_app.command("run")
 def retention_run(as_json: JsonFlag = False) -> None:
     """Enforce the retention rules now and print what was removed."""
-    runtime = _runtime()
+    runtime = load_runtime()
     with runtime.db.transaction() as session:
         run = consent.enforce_retention(
             session,
@@ -220,7 +205,7 @@ def retention_run(as_json: JsonFlag = False) -> None:
         )
     runtime.db.flush_log()
     if as_json:
-        _emit(run.model_dump(mode="json"))
+        emit(run.model_dump(mode="json"))
         return
     for name, count in run.removed.items():
         console.print(f"{name}: removed {count}")
@@ -229,13 +214,13 @@ def retention_run(as_json: JsonFlag = False) -> None:
 @retention_app.command("show")
 def retention_show(as_json: JsonFlag = False) -> None:
     """Print the retention period of each class of data and the latest runs."""
-    runtime = _runtime()
+    runtime = load_runtime()
     with runtime.db.reading() as session:
         report = consent.retention_report(
             session, registry=runtime.registry, days=runtime.settings.retention_days
         )
     if as_json:
-        _emit(report.model_dump(mode="json"))
+        emit(report.model_dump(mode="json"))
         return
     table = Table("class", "days", "description")
     for rule in report.rules:
