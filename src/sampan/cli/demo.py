@@ -18,6 +18,7 @@ from sampan.cli.process import tune_garbage_collector
 from sampan.cli.workspace import initialise
 from sampan.collect import service as collect
 from sampan.demo.loader import load_demo
+from sampan.demo.messaging import install_messaging
 from sampan.profiles import service as profiles
 from sampan.runtime import Runtime
 
@@ -98,6 +99,7 @@ def run_demo(
                 headers={"Authorization": f"Bearer {api_key}"},
                 timeout=600,
             ).raise_for_status()
+            install_messaging(base_url=base_url, api_key=api_key)
         console.rule("Sampan demo is ready")
         lines = [
             f"API docs   {base_url}/api/docs",
