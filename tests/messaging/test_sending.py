@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from tests.messaging.conftest import Kit
 
 
@@ -90,3 +92,26 @@ def test_consent_withdrawn_after_queueing_stops_the_send(kit: Kit) -> None:
     assert after["status"] == "suppressed"
     assert after["reason"].startswith("withdrawn")
     assert kit.line.accepted == []
+
+
+def test_identical_line_messages_go_out_as_one_multicast_resent_whole(kit: Kit) -> None:
+    static = {
+        "name": "flash-sale",
+        "bodies": {"line": {"th": {"messages": [{"type": "text", "text": "ลดทั้งร้าน 50%"}]}}},
+    }
+    assert kit.api("POST", "/api/messaging/templates", json=static).status_code == 201
+    users = kit.crowd(5, "flash")
+    ids = [
+        kit.send(kit.profile_of(user), template="flash-sale", channels=["line-oa"])["id"]
+        for user in users
+    ]
+    kit.line.fail_next(1, 500)
+    kit.dispatch()
+    assert {kit.message(i)["status"] for i in ids} == {"sent"}
+    multicasts = [r for r in kit.line.requests if r.path == "/v2/bot/message/multicast"]
+    assert len(multicasts) == 2
+    assert multicasts[0].headers["x-line-retry-key"] == multicasts[1].headers["x-line-retry-key"]
+    assert sorted(a["to"] for a in kit.line.accepted) == sorted(
+        orjson.loads(multicasts[1].body)["to"]
+    )
+    assert len(kit.line.accepted) == 5

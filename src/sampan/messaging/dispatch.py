@@ -60,6 +60,9 @@ class _Claimed:
     subject: dict[str, Any]
     campaign_id: str | None
     variant: str | None
+    # First attempt, not a resend after a crash: only these may take a reply token or be
+    # grouped into a multicast, since a resend must repeat the first request exactly.
+    fresh: bool = False
     reply_token: str | None = None
 
 
@@ -181,6 +184,7 @@ class Dispatcher:
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(session.scalars(query))
+        rows += _rest_of_groups(session, rows, now)
         # A crash can leave every claimed message of a channel without provider idempotency in
         # doubt; claiming no more of them than there are send threads bounds that to the sends
         # truly in flight.
@@ -211,6 +215,7 @@ class Dispatcher:
                     category=row.category,
                     retry_key=row.retry_key,
                     attempts=row.attempts,
+                    fresh=first and row.attempts == 1,
                     subject=row.subject,
                     campaign_id=row.campaign_id,
                     variant=row.variant,
@@ -280,7 +285,7 @@ class Dispatcher:
         now: datetime,
     ) -> None:
         """Use fresh reply tokens (free on LINE), and group identical pushes into multicasts."""
-        fresh = [c for c in claimed if c.kind == "line" and c.attempts == 1]
+        fresh = [c for c in claimed if c.kind == "line" and c.fresh]
         if not fresh:
             return
         tokens = {
@@ -410,7 +415,8 @@ class Dispatcher:
                             item.attempts,
                             base=rules.retry_base_seconds,
                             cap=rules.retry_max_seconds,
-                            key=item.id,
+                            # Members of a multicast share the key, so they come due together.
+                            key=item.retry_key,
                             retry_after=retry_after,
                         )
                         values.update(
@@ -508,6 +514,25 @@ def _drop_subscription(session: Session, subscription: str, now: datetime) -> No
     session.execute(
         update(PushSubscription).where(PushSubscription.endpoint == endpoint).values(gone_at=now)
     )
+
+
+def _rest_of_groups(session: Session, rows: list[Message], now: datetime) -> list[Message]:
+    """Return the members of a multicast group that a batch took only part of.
+
+    A multicast is resent whole with its retry key, or LINE would take a part for all of it.
+    """
+    taken = {row.id for row in rows}
+    shared = {row.retry_key for row in rows if row.kind == "line" and row.attempts > 0}
+    if not shared:
+        return []
+    rest = session.scalars(
+        select(Message).where(
+            Message.retry_key.in_(shared),
+            (Message.status == "queued")
+            | (Message.status == "sending") & (Message.lease_until < now),
+        )
+    )
+    return [row for row in rest if row.id not in taken]
 
 
 def _group(claimed: list[_Claimed]) -> list[list[_Claimed]]:
