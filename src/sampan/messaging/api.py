@@ -63,6 +63,13 @@ async def _context(request: Request) -> MessagingContext:
 Ctx = Annotated[MessagingContext, Depends(_context)]
 
 
+def _wake_sender(request: Request) -> None:
+    """Tell this process's sender that messages were queued (committed)."""
+    sender = getattr(request.app.state, "sender", None)
+    if sender is not None:
+        sender.notify()
+
+
 # -- channels ---------------------------------------------------------------------------------
 
 
@@ -132,12 +139,14 @@ def preview(template: str, body: PreviewInput, db: Db, ctx: Ctx, _: Reader) -> P
 
 
 @router.post("/messages", response_model=MessageOut, summary="Send a message")
-def send(body: SendInput, db: Db, ctx: Ctx, _: Sender) -> MessageOut:
+def send(body: SendInput, request: Request, db: Db, ctx: Ctx, _: Sender) -> MessageOut:
     """Queue one message; the answer says which channel was chosen, or why none could be."""
     with db.transaction() as session:
-        return service.send(
+        message = service.send(
             session, data=body, rules=ctx.rules, catalog=ctx.catalog, currency=ctx.currency
         )
+    _wake_sender(request)
+    return message
 
 
 @router.get("/messages", response_model=list[MessageOut], summary="List messages")
@@ -166,10 +175,12 @@ def get_message(message_id: str, db: Db, _: Reader) -> MessageOut:
 @router.post(
     "/messages/{message_id}/retry", response_model=MessageOut, summary="Retry a dead letter"
 )
-def retry(message_id: str, db: Db, ctx: Ctx, _: Sender) -> MessageOut:
+def retry(message_id: str, request: Request, db: Db, ctx: Ctx, _: Sender) -> MessageOut:
     """Queue a failed message again."""
     with db.transaction() as session:
-        return service.retry_message(session, message_id=message_id, rules=ctx.rules)
+        message = service.retry_message(session, message_id=message_id, rules=ctx.rules)
+    _wake_sender(request)
+    return message
 
 
 @router.post("/receipts", response_model=MessageOut, summary="Report delivery or bounce")
@@ -222,16 +233,18 @@ def update_campaign(
 @router.post(
     "/campaigns/{campaign_id}/launch", response_model=CampaignOut, summary="Send a campaign now"
 )
-def launch(campaign_id: str, db: Db, ctx: Ctx, _: Sender) -> CampaignOut:
+def launch(campaign_id: str, request: Request, db: Db, ctx: Ctx, _: Sender) -> CampaignOut:
     """Assign arms and queue every message now."""
     with db.transaction() as session:
-        return service.launch_campaign(
+        campaign = service.launch_campaign(
             session,
             campaign_id=campaign_id,
             rules=ctx.rules,
             catalog=ctx.catalog,
             currency=ctx.currency,
         )
+    _wake_sender(request)
+    return campaign
 
 
 @router.post(

@@ -248,6 +248,12 @@ class Adapter:
         except _StaleConnection as exc:
             _discard(conn)
             raise TransientError(f"SMTP server {self._where} closed the connection: {exc}") from exc
+        except _BrokenDuringData as exc:
+            _discard(conn)
+            raise TransientError(
+                f"SMTP server {self._where} dropped the connection during DATA: {exc}",
+                in_doubt=True,
+            ) from exc
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
             self._checkin_after_refusal(conn)
             raise _error(exc, self._where) from exc
@@ -353,6 +359,10 @@ class _StaleConnection(Exception):
     """The connection broke before the relay accepted anything."""
 
 
+class _BrokenDuringData(Exception):
+    """The connection broke after the message was sent: the relay may have accepted it."""
+
+
 def _transmit(conn: smtplib.SMTP, sender: str, to: str, data: bytes, international: bool) -> str:
     options: list[str] = []
     if international:
@@ -374,7 +384,10 @@ def _transmit(conn: smtplib.SMTP, sender: str, to: str, data: bytes, internation
     code, resp = conn.rcpt(to)
     if code not in (250, 251):
         raise smtplib.SMTPRecipientsRefused({to: (code, resp)})
-    code, resp = conn.data(data)
+    try:
+        code, resp = conn.data(data)
+    except _CONNECTION_ERRORS as exc:
+        raise _BrokenDuringData(str(exc) or type(exc).__name__) from exc
     if code != 250:
         raise smtplib.SMTPDataError(code, resp)
     return _reply_text(resp)
