@@ -75,6 +75,13 @@ def test_a_campaign_reaches_its_variants_and_spares_the_control_group(kit: Kit) 
     total = sum(arm["converted"] for arm in stats["arms"])
     assert total == 30
     assert sum(arm["revenue"] for arm in stats["arms"]) == 30 * 1500
+    # Someone who unsubscribes after the launch counts in their arm.
+    leaver = kit.profile_of(users[-1])
+    withdrawn = {"consents": [{"purpose": "marketing", "channel": "line", "status": "withdrawn"}]}
+    response = kit.api("POST", f"/api/privacy/profiles/{leaver}/consents", json=withdrawn)
+    assert response.status_code == 201
+    stats = kit.api("GET", f"/api/messaging/campaigns/{campaign['id']}/stats").json()
+    assert sum(arm["unsubscribed"] for arm in stats["arms"]) == 1
     uplift = {u["arm"]: u for u in stats["uplift"]}
     assert set(uplift) == {"A", "B"}
     for arm in ("A", "B"):
