@@ -20,21 +20,68 @@ from sampan.segments.schemas import EvaluationReport
 log = structlog.get_logger("sampan.worker")
 
 
-class ProfilePipeline:
-    """Consume the event log into identities and profiles, waking as soon as events land."""
+class _WokenLoop:
+    """A background thread that works while there is work and sleeps until woken."""
 
-    def __init__(self, runtime: Runtime, *, idle_wait_seconds: float = 0.25) -> None:
-        self._runtime = runtime
-        self._idle_wait = idle_wait_seconds
+    name = "sampan-loop"
+
+    def __init__(self) -> None:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lags: deque[int] = deque(maxlen=50_000)
-        self.processed = 0
 
     def notify(self) -> None:
-        """Wake the worker: new events were committed."""
+        """Wake the loop: there is new work."""
         self._wake.set()
+
+    def start(self) -> None:
+        """Run the loop in a background thread."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to stop and wait for the round in progress."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def run_forever(self) -> None:
+        """Loop until stopped: work while there is work, sleep until woken otherwise."""
+        while not self._stop.is_set():
+            # Clear before working, so work notified during a round wakes the next wait.
+            self._wake.clear()
+            try:
+                count = self.run_once()
+            except Exception:  # noqa: BLE001 - the round rolled back; retry after a pause
+                log.exception("background round failed; retrying", loop=self.name)
+                time.sleep(1.0)
+                continue
+            if count == 0:
+                self._wake.wait(self.idle_wait())
+
+    def run_once(self) -> int:
+        """Do one round; return how much it did (0: nothing to do)."""
+        raise NotImplementedError
+
+    def idle_wait(self) -> float:
+        """Return how long to sleep when there is nothing to do."""
+        raise NotImplementedError
+
+
+class ProfilePipeline(_WokenLoop):
+    """Consume the event log into identities and profiles, waking as soon as events land."""
+
+    name = "sampan-worker"
+
+    def __init__(self, runtime: Runtime, *, idle_wait_seconds: float = 0.25) -> None:
+        super().__init__()
+        self._runtime = runtime
+        self._idle_wait = idle_wait_seconds
+        self._lags: deque[int] = deque(maxlen=50_000)
+        self.processed = 0
 
     def run_once(self) -> int:
         """Process one batch in its own transaction; return how many events it held."""
@@ -66,33 +113,9 @@ class ProfilePipeline:
         """Forget the recorded delays (a benchmark does this before it measures)."""
         self._lags.clear()
 
-    def start(self) -> None:
-        """Run the worker loop in a background thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run_forever, name="sampan-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the loop to stop and wait for it."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def run_forever(self) -> None:
-        """Loop until stopped: process while there is work, sleep until woken otherwise."""
-        while not self._stop.is_set():
-            # Clear before reading, so a commit notified during the batch wakes the next wait.
-            self._wake.clear()
-            try:
-                count = self.run_once()
-            except Exception:  # noqa: BLE001 - the batch rolled back; retry after a pause
-                log.exception("pipeline batch failed; retrying")
-                time.sleep(1.0)
-                continue
-            if count == 0:
-                self._wake.wait(self._idle_wait)
+    def idle_wait(self) -> float:
+        """Sleep this long when the log is consumed, unless events land sooner."""
+        return self._idle_wait
 
 
 class _Periodic:
@@ -186,39 +209,37 @@ class RetentionSchedule(_Periodic):
             log.info("retention enforced", removed=run.removed)
 
 
-class MessageSender:
+class MessageSender(_WokenLoop):
     """Send what the outbox holds as it comes due, and launch scheduled campaigns."""
 
+    name = "sampan-sender"
+
     def __init__(self, runtime: Runtime, *, idle_wait_seconds: float = 1.0) -> None:
+        super().__init__()
         self._runtime = runtime
         self._idle_wait = idle_wait_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._dispatcher: Dispatcher | None = None
-
-    def notify(self) -> None:
-        """Wake the sender: messages were queued."""
-        self._wake.set()
 
     def drain(self) -> int:
         """Launch due campaigns and send everything due now; return how many were handled."""
         self._runtime.launch_due_campaigns()
         return self._sender().drain()
 
-    def start(self) -> None:
-        """Run the send loop in a background thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sampan-sender", daemon=True)
-        self._thread.start()
+    def run_once(self) -> int:
+        """Launch due campaigns and send what is due."""
+        return self.drain()
+
+    def idle_wait(self) -> float:
+        """Sleep until the next queued message comes due, at most the idle wait."""
+        due = self._sender().next_due()
+        if due is None:
+            return self._idle_wait
+        until = (due - self._runtime.messaging_rules.clock()).total_seconds()
+        return min(self._idle_wait, max(0.0, until))
 
     def stop(self) -> None:
-        """Finish the batch in flight, then stop."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        """Finish the batch in flight, stop, and close provider connections."""
+        super().stop()
         if self._dispatcher is not None:
             self._dispatcher.close()
             self._dispatcher = None
@@ -227,20 +248,3 @@ class MessageSender:
         if self._dispatcher is None:
             self._dispatcher = self._runtime.dispatcher()
         return self._dispatcher
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                handled = self.drain()
-            except Exception:  # noqa: BLE001 - the batch rolled back; retry after a pause
-                log.exception("sending failed; retrying")
-                handled = 0
-            if handled:
-                continue
-            wait = self._idle_wait
-            due = self._sender().next_due()
-            if due is not None:
-                until = (due - self._runtime.messaging_rules.clock()).total_seconds()
-                wait = min(wait, max(0.0, until))
-            self._wake.wait(wait)

@@ -29,7 +29,7 @@ from sampan.consent.rules import (
 from sampan.consent.schemas import ConsentRecordOut, ConsentSlot, ConsentState
 from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
-from sampan.core.errors import InvalidInput, NotFound
+from sampan.core.errors import InvalidInput
 from sampan.db.outbox import publish
 from sampan.db.rows import affected_rows
 from sampan.db.upsert import insert_ignoring_duplicates
@@ -196,33 +196,6 @@ def consent_state(
         current=slots,
         history=[_record_out(row) for row in reversed(rows)],
     )
-
-
-def can_contact(
-    session: Session,
-    *,
-    profile_id: str,
-    purpose: str,
-    channel: str | None,
-    catalog: PurposeCatalog,
-    clock: Clock = system_clock,
-) -> ContactDecision:
-    """Decide whether a person may be contacted for a purpose on a channel, and why.
-
-    Every sender goes through here: restriction, objection, erasure and the suppression
-    list win over any consent.
-    """
-    decision = can_contact_many(
-        session,
-        profile_ids=[profile_id],
-        purpose=purpose,
-        channel=channel,
-        catalog=catalog,
-        clock=clock,
-    )[profile_id]
-    if decision.reason == "unknown":
-        raise NotFound(decision.detail)
-    return decision
 
 
 def can_contact_many(

@@ -48,7 +48,7 @@ from sampan.consent.rules import (
 from sampan.consent.schemas import ConsentRecordOut, ConsentUpdate, ContactCheck, ErasureReport
 from sampan.consent.subjects import export_person
 from sampan.core.clock import Clock, system_clock
-from sampan.core.errors import InvalidInput
+from sampan.core.errors import InvalidInput, NotFound
 from sampan.core.personal_data import DataSubject, PersonalDataRegistry, Rows
 from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
@@ -139,23 +139,22 @@ def can_contact(
     catalog: PurposeCatalog,
     clock: Clock = system_clock,
 ) -> ContactCheck:
-    """Decide whether a person may be contacted for a purpose on a channel, with the reason."""
-    decision = records.can_contact(
+    """Decide whether a person may be contacted for a purpose on a channel, with the reason.
+
+    Every sender goes through here or ``can_contact_many`` (one decision path): restriction,
+    objection, erasure and the suppression list win over any consent.
+    """
+    check = can_contact_many(
         session,
-        profile_id=profile_id,
+        profile_ids=[profile_id],
         purpose=purpose,
         channel=channel,
         catalog=catalog,
         clock=clock,
-    )
-    return ContactCheck(
-        profile_id=profile_id,
-        purpose=purpose,
-        channel=channel,
-        allowed=decision.allowed,
-        reason=decision.reason,
-        detail=decision.detail,
-    )
+    )[profile_id]
+    if check.reason == "unknown":
+        raise NotFound(check.detail)
+    return check
 
 
 def can_contact_many(

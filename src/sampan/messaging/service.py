@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sampan.core.personal_data import DataSubject, Rows
 from sampan.db.rows import affected_rows
 from sampan.messaging import campaigns, tracking
 from sampan.messaging.channels import facebook, line, registry, sms
-from sampan.messaging.channels.base import ContentError
+from sampan.messaging.channels.base import ContentError, InboundEvent
 from sampan.messaging.dispatch import SOURCE_KIND, Dispatcher
 from sampan.messaging.models import Channel, Message, PushSubscription, Template
 from sampan.messaging.outbox import Recipients, enqueue, template_variables
@@ -439,13 +439,10 @@ def receive_line(
 ) -> int:
     """Verify a LINE webhook (X-Line-Signature) and record its events."""
     row = _inbound_channel(session, channel, "line")
-    if not line.verify_signature(str(row.config.get("channel_secret", "")), body, signature):
+    secret = str(row.config.get("channel_secret", ""))
+    if not line.verify_signature(secret, body, signature):
         raise Unauthorized("X-Line-Signature does not match the body and the channel secret")
-    try:
-        events = line.parse_webhook(body)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
-    return tracking.record_inbound(session, channel=row, events=events, rules=rules)
+    return _record_inbound(session, row, line.parse_webhook, body, rules)
 
 
 def receive_facebook(
@@ -453,10 +450,21 @@ def receive_facebook(
 ) -> int:
     """Verify a Messenger webhook (X-Hub-Signature-256) and record its events."""
     row = _inbound_channel(session, channel, "facebook")
-    if not facebook.verify_signature(str(row.config.get("app_secret", "")), body, signature):
+    secret = str(row.config.get("app_secret", ""))
+    if not facebook.verify_signature(secret, body, signature):
         raise Unauthorized("X-Hub-Signature-256 does not match the body and the app secret")
+    return _record_inbound(session, row, facebook.parse_webhook, body, rules)
+
+
+def _record_inbound(
+    session: Session,
+    row: Channel,
+    parse: Callable[[bytes], list[InboundEvent]],
+    body: bytes,
+    rules: MessagingRules,
+) -> int:
     try:
-        events = facebook.parse_webhook(body)
+        events = parse(body)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     return tracking.record_inbound(session, channel=row, events=events, rules=rules)
