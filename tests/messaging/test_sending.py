@@ -45,6 +45,15 @@ def test_fallback_follows_the_addresses_and_consents_the_person_has(kit: Kit) ->
     assert str(mail.message["subject"]) == "ยินดีต้อนรับคุณMali"
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/preferences/" in mail.message["List-Unsubscribe"]
+    # RFC 8058 one-click: the mail client POSTs to the header's URL, and the person is out.
+    target = mail.message["List-Unsubscribe"].strip("<>").replace("http://127.0.0.1:8000", "")
+    clicked = kit.ws.client.post(
+        target,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert clicked.status_code == 200, clicked.text
+    assert kit.send(pid, channels=["mail"])["status"] == "suppressed"
     html = mail.message.get_body(("html",)).get_content()
     assert "/t/c/" in html
     assert "/t/o/" in html
