@@ -6,6 +6,7 @@ exactly as granting does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,22 @@ def preference_link(
         url=f"{public_url.rstrip('/')}/preferences/{token}",
         expires_at=clock() + timedelta(days=valid_days),
     )
+
+
+def preference_links(
+    session: Session,
+    *,
+    profile_ids: Sequence[str],
+    public_url: str,
+    clock: Clock = system_clock,
+) -> dict[str, str]:
+    """Return the preference page link of many surviving profiles at once (senders' batches).
+
+    The ids must be the people's surviving profiles, as ``find_people`` gives them.
+    """
+    serializer = _serializer(session, clock)
+    base = public_url.rstrip("/")
+    return {pid: f"{base}/preferences/{serializer.dumps({'p': pid})}" for pid in profile_ids}
 
 
 def profile_of_token(

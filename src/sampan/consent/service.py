@@ -15,6 +15,7 @@ from sampan.consent.imports import import_consents
 from sampan.consent.models import ConsentRecord, PrivacyRequest, ProcessingBlock
 from sampan.consent.preferences import (
     preference_link,
+    preference_links,
     profile_of_token,
     render_message,
     render_page,
@@ -80,6 +81,7 @@ __all__ = [
     "open_request",
     "person_language",
     "preference_link",
+    "preference_links",
     "profile_of_token",
     "record_consent_events",
     "record_consents",

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
@@ -44,6 +44,26 @@ REPLY_TOKEN_SECONDS = 50
 # Where each kind of channel writes its events in the log.
 SOURCE_KIND = {"email": "email", "line": "line", "facebook": "facebook"}
 _LINE_GROUPS = uuid.UUID("5a3b0e9e-3f2c-4a8e-9d7c-7d1c1e6f0a11")
+
+
+_CLAIMED_COLUMNS = (
+    Message.id,
+    Message.profile_id,
+    Message.channel_id,
+    Message.kind,
+    Message.address,
+    Message.content,
+    Message.headers,
+    Message.category,
+    Message.purpose,
+    Message.retry_key,
+    Message.attempts,
+    Message.subject,
+    Message.campaign_id,
+    Message.variant,
+    Message.status,
+    Message.timezone,
+)
 
 
 @dataclass
@@ -140,18 +160,14 @@ class Dispatcher:
         return total
 
     def run_once(self) -> int:
-        """Claim one batch of due messages, send it and record the outcomes."""
+        """Claim one batch of due messages, send it and record the outcomes together."""
         with self.db.transaction() as session:
             self._refresh_channels(session)
             claimed = self._claim(session)
         if not claimed:
             return 0
         futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
-        # Idempotent sends are recorded together (a crash before that only resends them
-        # with the same retry key); the others were recorded one by one as they finished.
-        buffered = [outcome for future in futures if (outcome := future.result()) is not None]
-        if buffered:
-            self._record(buffered)
+        self._record([future.result() for future in futures])
         return len(claimed)
 
     def next_due(self) -> datetime | None:
@@ -170,40 +186,33 @@ class Dispatcher:
         now = self.rules.clock()
         self._give_up_in_doubt(session, now)
         idempotent = [kind for kind in registry.KINDS if registry.is_idempotent(kind)]
-        query = (
-            select(Message)
-            .where(
-                (Message.status == "queued") & (Message.due_at <= now)
-                | (Message.status == "sending")
-                & (Message.lease_until < now)
-                & Message.kind.in_(idempotent)
-            )
-            .order_by(Message.due_at)
-            .limit(self.batch_size)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
+        plain = [kind for kind in registry.KINDS if kind not in idempotent]
+        due = (Message.status == "queued") & (Message.due_at <= now)
+        expired = (Message.status == "sending") & (Message.lease_until < now)
+        rows = self._due(session, Message.kind.in_(idempotent) & (due | expired), self.batch_size)
+        # A crash leaves every claimed message of a channel without provider idempotency in
+        # doubt: claiming no more of them than there are send threads bounds that to the
+        # sends truly in flight.
+        rows += self._due(session, Message.kind.in_(plain) & due, self.threads)
         rows += _rest_of_groups(session, rows, now)
-        # A crash can leave every claimed message of a channel without provider idempotency in
-        # doubt; claiming no more of them than there are send threads bounds that to the sends
-        # truly in flight.
-        plain = [row for row in rows if not registry.is_idempotent(row.kind or "")]
-        if len(plain) > self.threads:
-            skipped = {row.id for row in plain[self.threads :]}
-            rows = [row for row in rows if row.id not in skipped]
         if not rows:
             return []
-        allowed = self._recheck(session, rows, now)
+        allowed, changes = self._recheck(session, rows, now)
         claimed = []
         lease = now + timedelta(seconds=self.rules.lease_seconds)
         for row in allowed:
             if row.channel_id not in self._live:
-                row.status, row.reason, row.finished_at = "failed", "channel is off", now
+                changes.append(
+                    {
+                        "id": row.id,
+                        "status": "failed",
+                        "reason": "channel is off",
+                        "finished_at": now,
+                    }
+                )
                 continue
             first = row.status == "queued"
-            row.status, row.lease_until = "sending", lease
-            row.attempts += 1 if first else 0
+            attempts = row.attempts + (1 if first else 0)
             claimed.append(
                 _Claimed(
                     id=row.id,
@@ -214,15 +223,32 @@ class Dispatcher:
                     headers=row.headers,
                     category=row.category,
                     retry_key=row.retry_key,
-                    attempts=row.attempts,
-                    fresh=first and row.attempts == 1,
+                    attempts=attempts,
+                    fresh=first and attempts == 1,
                     subject=row.subject,
                     campaign_id=row.campaign_id,
                     variant=row.variant,
                 )
             )
-        self._line_extras(session, claimed, {row.id: row for row in allowed}, now)
+        self._line_extras(session, claimed, now)
+        changes += [
+            {
+                "id": item.id,
+                "status": "sending",
+                "lease_until": lease,
+                "attempts": item.attempts,
+                "retry_key": item.retry_key,
+            }
+            for item in claimed
+        ]
+        _bulk_update(session, changes)
         return claimed
+
+    def _due(self, session: Session, where: ColumnElement[bool], limit: int) -> list[Row[Any]]:
+        query = select(*_CLAIMED_COLUMNS).where(where).order_by(Message.due_at).limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(session.execute(query))
 
     def _give_up_in_doubt(self, session: Session, now: datetime) -> None:
         plain = [kind for kind in registry.KINDS if not registry.is_idempotent(kind)]
@@ -242,12 +268,18 @@ class Dispatcher:
             )
         )
 
-    def _recheck(self, session: Session, rows: list[Message], now: datetime) -> list[Message]:
-        """Consent may have changed and quiet hours may have begun since the enqueue."""
-        by_slot: dict[tuple[str, str], list[Message]] = {}
+    def _recheck(
+        self, session: Session, rows: list[Row[Any]], now: datetime
+    ) -> tuple[list[Row[Any]], list[dict[str, Any]]]:
+        """Consent may have changed and quiet hours may have begun since the enqueue.
+
+        Return the rows that may go now, and the changes of those that may not.
+        """
+        by_slot: dict[tuple[str, str], list[Row[Any]]] = {}
         for row in rows:
             by_slot.setdefault((row.kind or "", row.purpose), []).append(row)
         allowed = []
+        changes: list[dict[str, Any]] = []
         for (kind, purpose), group in by_slot.items():
             checks = consent.can_contact_many(
                 session,
@@ -260,8 +292,10 @@ class Dispatcher:
             for row in group:
                 check = checks[row.profile_id]
                 if not check.allowed:
-                    row.status, row.finished_at = "suppressed", now
-                    row.reason = f"{check.reason}: {check.detail}"
+                    reason = f"{check.reason}: {check.detail}"
+                    changes.append(
+                        {"id": row.id, "status": "suppressed", "reason": reason, "finished_at": now}
+                    )
                     continue
                 if row.category == "marketing" and row.status == "queued":
                     quiet = quiet_until(
@@ -271,19 +305,13 @@ class Dispatcher:
                         end=self.rules.quiet_end,
                     )
                     if quiet is not None:
-                        row.due_at = quiet
-                        row.reason = f"deferred by quiet hours until {quiet.isoformat()}"
+                        reason = f"deferred by quiet hours until {quiet.isoformat()}"
+                        changes.append({"id": row.id, "due_at": quiet, "reason": reason})
                         continue
                 allowed.append(row)
-        return allowed
+        return allowed, changes
 
-    def _line_extras(
-        self,
-        session: Session,
-        claimed: list[_Claimed],
-        rows: dict[str, Message],
-        now: datetime,
-    ) -> None:
+    def _line_extras(self, session: Session, claimed: list[_Claimed], now: datetime) -> None:
         """Use fresh reply tokens (free on LINE), and group identical pushes into multicasts."""
         fresh = [c for c in claimed if c.kind == "line" and c.fresh]
         if not fresh:
@@ -319,7 +347,6 @@ class Dispatcher:
                 shared = str(uuid.uuid5(_LINE_GROUPS, ",".join(sorted(c.id for c in chunk))))
                 for item in chunk:
                     item.retry_key = shared
-                    rows[item.id].retry_key = shared
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -342,8 +369,8 @@ class Dispatcher:
                 limit = _RateLimit(row.rate_per_second) if row.rate_per_second else None
                 self._live[channel_id] = _Live(row, adapter, limit)
 
-    def _send(self, group: list[_Claimed]) -> _Outcome | None:
-        """Send one envelope; record the outcome at once unless the channel is idempotent."""
+    def _send(self, group: list[_Claimed]) -> _Outcome:
+        """Send one envelope; return what came of it."""
         first = group[0]
         live = self._live.get(first.channel_id)
         try:
@@ -365,10 +392,7 @@ class Dispatcher:
             outcome = _Outcome(group, delivery=delivery)
         except Exception as exc:  # noqa: BLE001 - every outcome is recorded
             outcome = _Outcome(group, error=exc)
-        if registry.is_idempotent(first.kind):
-            return outcome
-        self._record([outcome])
-        return None
+        return outcome
 
     # -- recording --------------------------------------------------------------------------
 
@@ -376,6 +400,7 @@ class Dispatcher:
         now = self.rules.clock()
         rules = self.rules
         sent: list[tuple[_Claimed, Delivery]] = []
+        changes: list[dict[str, Any]] = []
         with self.db.transaction() as session:
             for outcome in outcomes:
                 for item in outcome.claimed:
@@ -424,7 +449,8 @@ class Dispatcher:
                             due_at=now + timedelta(seconds=wait),
                             reason=f"attempt {item.attempts} failed, retrying: {error}",
                         )
-                    session.execute(update(Message).where(Message.id == item.id).values(**values))
+                    changes.append({"id": item.id, **values})
+            _bulk_update(session, changes)
             track(
                 session,
                 [
@@ -516,7 +542,7 @@ def _drop_subscription(session: Session, subscription: str, now: datetime) -> No
     )
 
 
-def _rest_of_groups(session: Session, rows: list[Message], now: datetime) -> list[Message]:
+def _rest_of_groups(session: Session, rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:
     """Return the members of a multicast group that a batch took only part of.
 
     A multicast is resent whole with its retry key, or LINE would take a part for all of it.
@@ -525,14 +551,30 @@ def _rest_of_groups(session: Session, rows: list[Message], now: datetime) -> lis
     shared = {row.retry_key for row in rows if row.kind == "line" and row.attempts > 0}
     if not shared:
         return []
-    rest = session.scalars(
-        select(Message).where(
+    rest = session.execute(
+        select(*_CLAIMED_COLUMNS).where(
             Message.retry_key.in_(shared),
             (Message.status == "queued")
             | (Message.status == "sending") & (Message.lease_until < now),
         )
     )
     return [row for row in rest if row.id not in taken]
+
+
+def _bulk_update(session: Session, changes: list[dict[str, Any]]) -> None:
+    """Apply per-message changes by primary key, one executemany per shape of change."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        shapes.setdefault(tuple(sorted(change)), []).append(change)
+    table = cast(Table, Message.__table__)
+    for keys, rows in shapes.items():
+        columns = [key for key in keys if key != "id"]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({key: bindparam(f"_{key}") for key in columns})
+        )
+        session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
 def _group(claimed: list[_Claimed]) -> list[list[_Claimed]]:

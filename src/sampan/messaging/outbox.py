@@ -154,6 +154,12 @@ def _build_rows(
     decisions = _consent_decisions(session, items, channels, canonical, catalog, rules)
     recent = _recent_sends(session, canonical, now)
     serializer = tracking_serializer(session)
+    links = consent.preference_links(
+        session,
+        profile_ids=[p.profile_id for p in people.people.values() if p.erased_at is None],
+        public_url=rules.public_url,
+        clock=rules.clock,
+    )
     rows = []
     for item in items:
         message_id = new_id("msg")
@@ -225,7 +231,7 @@ def _build_rows(
         )
         try:
             _render_into(
-                session,
+                links[person.profile_id],
                 row,
                 channel.config,
                 item,
@@ -253,7 +259,7 @@ def _build_rows(
 
 
 def _render_into(
-    session: Session,
+    unsubscribe: str,
     row: dict[str, Any],
     channel_config: dict[str, Any],
     item: Outgoing,
@@ -267,13 +273,6 @@ def _render_into(
     bodies = template.bodies[kind]
     wanted = "en" if (person.locale or "").lower().startswith("en") else "th"
     language = wanted if wanted in bodies else next(iter(bodies))
-    unsubscribe = consent.preference_link(
-        session,
-        profile_id=person.profile_id,
-        public_url=rules.public_url,
-        valid_days=rules.preference_link_days,
-        clock=rules.clock,
-    ).url
     variables = template_variables(
         facts, event=item.event, coupon_code=item.coupon_code, extra=item.variables
     )
