@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as wallclock
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -153,8 +154,16 @@ class Kit:
         return dict(response.json())
 
     def dispatch(self) -> int:
+        """Send everything due, waiting out retries that come due within a moment."""
         sender = self.ws.state.sender
-        return int(sender.drain())
+        total = int(sender.drain())
+        while True:
+            due = sender._sender().next_due()
+            now = self.runtime.messaging_rules.clock()
+            if due is None or (due - now).total_seconds() > 0.2:
+                return total
+            wallclock.sleep(max(0.0, (due - now).total_seconds()) + 0.001)
+            total += int(sender.drain())
 
     def message(self, message_id: str) -> dict[str, Any]:
         response = self.api("GET", f"/api/messaging/messages/{message_id}")

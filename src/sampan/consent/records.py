@@ -215,7 +215,7 @@ def can_contact_many(
         stored_channel = catalog.check_channel(purpose, channel)
     except ConsentRuleError as exc:
         raise InvalidInput(str(exc)) from None
-    people = profiles.find_people(session, profile_ids=profile_ids)
+    people = profiles.find_people(session, profile_ids=profile_ids, with_locale=False)
     every_id = sorted({pid for person in people.values() for pid in person.profile_ids})
     block_kinds: dict[str, set[str]] = {}
     facts: dict[str, list[ConsentFact]] = {}

@@ -150,25 +150,35 @@ class Dispatcher:
         self._live.clear()
 
     def drain(self, *, limit: int = 1_000_000) -> int:
-        """Send until nothing is due; return how many messages were handled."""
+        """Send until nothing is due; return how many messages were handled.
+
+        The next batch is claimed while the current one is on the wire. Only messages of
+        idempotent channels are claimed ahead: the others wait for their own round, so no
+        more of them than there are send threads can ever be in doubt.
+        """
         total = 0
-        while total < limit:
-            handled = self.run_once()
-            if not handled:
-                break
-            total += handled
+        claimed = self._claim_batch(idempotent=True, plain=True)
+        while claimed and total < limit:
+            futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
+            total += len(claimed)
+            upcoming = self._claim_batch(idempotent=True, plain=False)
+            self._record([future.result() for future in futures])
+            # Retries this round just queued may be due already: look again when nothing was.
+            claimed = upcoming + self._claim_batch(idempotent=not upcoming, plain=True)
         return total
 
     def run_once(self) -> int:
         """Claim one batch of due messages, send it and record the outcomes together."""
+        claimed = self._claim_batch(idempotent=True, plain=True)
+        if claimed:
+            futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
+            self._record([future.result() for future in futures])
+        return len(claimed)
+
+    def _claim_batch(self, *, idempotent: bool, plain: bool) -> list[_Claimed]:
         with self.db.transaction() as session:
             self._refresh_channels(session)
-            claimed = self._claim(session)
-        if not claimed:
-            return 0
-        futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
-        self._record([future.result() for future in futures])
-        return len(claimed)
+            return self._claim(session, idempotent=idempotent, plain=plain)
 
     def next_due(self) -> datetime | None:
         """Return when the next queued message comes due, if any."""
@@ -182,18 +192,21 @@ class Dispatcher:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    def _claim(self, session: Session) -> list[_Claimed]:
+    def _claim(self, session: Session, *, idempotent: bool, plain: bool) -> list[_Claimed]:
         now = self.rules.clock()
         self._give_up_in_doubt(session, now)
-        idempotent = [kind for kind in registry.KINDS if registry.is_idempotent(kind)]
-        plain = [kind for kind in registry.KINDS if kind not in idempotent]
+        safe = [kind for kind in registry.KINDS if registry.is_idempotent(kind)]
+        others = [kind for kind in registry.KINDS if kind not in safe]
         due = (Message.status == "queued") & (Message.due_at <= now)
         expired = (Message.status == "sending") & (Message.lease_until < now)
-        rows = self._due(session, Message.kind.in_(idempotent) & (due | expired), self.batch_size)
-        # A crash leaves every claimed message of a channel without provider idempotency in
-        # doubt: claiming no more of them than there are send threads bounds that to the
-        # sends truly in flight.
-        rows += self._due(session, Message.kind.in_(plain) & due, self.threads)
+        rows: list[Row[Any]] = []
+        if idempotent:
+            rows += self._due(session, Message.kind.in_(safe) & (due | expired), self.batch_size)
+        if plain:
+            # A crash leaves every claimed message of a channel without provider idempotency
+            # in doubt: claiming no more of them than there are send threads bounds that to
+            # the sends truly in flight.
+            rows += self._due(session, Message.kind.in_(others) & due, self.threads)
         rows += _rest_of_groups(session, rows, now)
         if not rows:
             return []

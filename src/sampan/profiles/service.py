@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, true, update
@@ -490,46 +491,67 @@ def find_person(session: Session, *, profile_id: str) -> Person:
     )
 
 
-def find_people(session: Session, *, profile_ids: Sequence[str]) -> dict[str, Person]:
-    """Return the person each of these profile ids belongs to; unknown ids are left out."""
-    canonical: dict[str, Profile] = {}
-    for chunk in chunks(list(dict.fromkeys(profile_ids))):
-        rows = {
-            row.id: row for row in session.scalars(select(Profile).where(Profile.id.in_(chunk)))
-        }
-        for asked in chunk:
-            row = rows.get(asked)
-            seen: set[str] = set()
-            while row is not None and row.merged_into is not None and row.id not in seen:
-                seen.add(row.id)
-                row = session.get(Profile, row.merged_into)
-            if row is not None:
-                canonical[asked] = row
-    merged: dict[str, list[str]] = {row.id: [row.id] for row in canonical.values()}
-    frontier = {row.id: [row.id] for row in canonical.values()}
-    while frontier:
-        children = session.execute(
-            select(Profile.id, Profile.merged_into).where(
-                Profile.merged_into.in_([pid for ids in frontier.values() for pid in ids])
+def find_people(
+    session: Session, *, profile_ids: Sequence[str], with_locale: bool = True
+) -> dict[str, Person]:
+    """Return the person each of these profile ids belongs to; unknown ids are left out.
+
+    ``with_locale=False`` skips reading profile states, for callers that only need who is who.
+    """
+    known: dict[str, tuple[str | None, datetime | None]] = {}
+
+    def load(ids: Sequence[str]) -> None:
+        for chunk in chunks(list(ids)):
+            query = select(Profile.id, Profile.merged_into, Profile.erased_at).where(
+                Profile.id.in_(chunk)
             )
-        ).all()
+            known.update((pid, (parent, erased)) for pid, parent, erased in session.execute(query))
+
+    load(list(dict.fromkeys(profile_ids)))
+    canonical: dict[str, str] = {}
+    for asked in dict.fromkeys(profile_ids):
+        current: str | None = asked if asked in known else None
+        seen: set[str] = set()
+        while current is not None and known[current][0] is not None and current not in seen:
+            seen.add(current)
+            parent = str(known[current][0])
+            if parent not in known:
+                load([parent])
+            current = parent if parent in known else None
+        if current is not None:
+            canonical[asked] = current
+    merged: dict[str, list[str]] = {root: [root] for root in canonical.values()}
+    frontier = {root: [root] for root in merged}
+    while frontier:
         owner = {pid: root for root, ids in frontier.items() for pid in ids}
         frontier = {}
-        for child, parent in children:
-            root = owner[str(parent)]
-            if child not in merged[root]:
-                merged[root].append(child)
-                frontier.setdefault(root, []).append(child)
-    people = {}
-    for asked, row in canonical.items():
-        locale = ProfileState.from_json(row.state).traits.get("locale")
-        people[asked] = Person(
-            profile_id=row.id,
-            profile_ids=merged[row.id],
-            erased_at=row.erased_at,
-            locale=locale if isinstance(locale, str) else None,
+        for chunk in chunks(list(owner)):
+            children = session.execute(
+                select(Profile.id, Profile.merged_into).where(Profile.merged_into.in_(chunk))
+            )
+            for child, child_of in children:
+                top = owner[str(child_of)]
+                if child not in merged[top]:
+                    merged[top].append(child)
+                    frontier.setdefault(top, []).append(child)
+    locales: dict[str, str] = {}
+    if with_locale:
+        for chunk in chunks(list(merged)):
+            for pid, state in session.execute(
+                select(Profile.id, Profile.state).where(Profile.id.in_(chunk))
+            ):
+                locale = ProfileState.from_json(state).traits.get("locale")
+                if isinstance(locale, str):
+                    locales[pid] = locale
+    return {
+        asked: Person(
+            profile_id=root,
+            profile_ids=merged[root],
+            erased_at=known[root][1],
+            locale=locales.get(root),
         )
-    return people
+        for asked, root in canonical.items()
+    }
 
 
 def surviving_profile_ids(session: Session) -> list[str]:
