@@ -260,6 +260,9 @@ def can_contact_many(
 
 
 def _suppressed_profiles(session: Session, profile_ids: Sequence[str]) -> set[str]:
+    if session.scalar(select(Suppression.identifier_hash).limit(1)) is None:
+        # Nothing is suppressed: skip hashing every identifier of every person.
+        return set()
     salt = workspace_secret(session, "suppression_salt")
     found = identity.identifiers_of(session, profile_ids=profile_ids)
     owners: dict[str, set[str]] = {}
