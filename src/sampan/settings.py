@@ -6,10 +6,12 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONTACT_CHANNELS = ("email", "sms", "line", "push", "facebook", "phone")
+# The channel kinds messaging sends through.
+MESSAGE_KINDS = ("email", "line", "sms", "facebook", "push", "webhook")
 
 
 class ConsentPurpose(BaseModel):
@@ -160,6 +162,17 @@ class Settings(BaseSettings):
     message_batch_size: int = Field(default=200, ge=1, le=5_000)
     # A claimed message whose sender did not report back within this is in doubt.
     message_lease_seconds: float = Field(default=120.0, gt=0)
+
+    @field_validator("frequency_caps")
+    @classmethod
+    def _caps_name_kinds(cls, caps: dict[str, FrequencyCap]) -> dict[str, FrequencyCap]:
+        unknown = sorted(set(caps) - set(MESSAGE_KINDS))
+        if unknown:
+            raise ValueError(
+                f"frequency_caps names unknown channel kinds {', '.join(unknown)}: "
+                f"kinds are {', '.join(MESSAGE_KINDS)}"
+            )
+        return caps
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to a SQLite file inside the data dir."""

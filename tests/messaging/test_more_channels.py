@@ -155,6 +155,7 @@ def test_outgoing_webhooks_are_signed_and_delivered_once(kit: Kit) -> None:
                         "payload": {
                             "task": "โทรหาลูกค้า VIP",
                             "customer": "{{ profile.first_name }}",
+                            "text": "https://crm.example/customers/{{ message.id }}",
                         }
                     }
                 }
@@ -167,7 +168,12 @@ def test_outgoing_webhooks_are_signed_and_delivered_once(kit: Kit) -> None:
         kit.dispatch()
         assert kit.message(message["id"])["status"] == "sent"
         [delivery] = receiver.accepted
-        assert delivery["payload"] == {"task": "โทรหาลูกค้า VIP", "customer": "Som"}
+        assert delivery["payload"] == {
+            "task": "โทรหาลูกค้า VIP",
+            "customer": "Som",
+            # A system reads the payload: its links are not wrapped for click tracking.
+            "text": f"https://crm.example/customers/{message['id']}",
+        }
         assert delivery["to"] == [pid]
         assert receiver.refused == []
 

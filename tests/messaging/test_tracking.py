@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -161,6 +162,26 @@ def test_a_failed_reply_is_not_pushed_again(kit: Kit) -> None:
     kit.dispatch()
     after = kit.message(message["id"])
     # A reply has no retry key: it may have arrived, so it is not sent again by push.
+    assert after["status"] == "failed"
+    assert after["reason"].startswith("in doubt")
+    assert kit.line.accepted == []
+
+
+def test_a_reply_claimed_before_a_crash_is_not_pushed_after_it(kit: Kit) -> None:
+    pid = kit.person("Kaew", line_user_id=USER, consents=("line",))
+    text = {"type": "text", "id": "m3", "text": "hi"}
+    kit.line.allow_reply_token("reply-token-3", USER)
+    event = _line_event("message", "03M", replyToken="reply-token-3", message=text)
+    assert _line_webhook(kit, [event]).status_code == 200
+    message = kit.send(pid)
+    # A sender claims the message with the reply token, then dies before sending or recording.
+    dispatcher = kit.runtime.dispatcher()
+    [claimed] = dispatcher._claim_batch(idempotent=True, plain=True)
+    assert claimed.reply_token == "reply-token-3"
+    dispatcher.close()
+    kit.at(datetime.now(UTC) + timedelta(minutes=10))
+    kit.dispatch()
+    after = kit.message(message["id"])
     assert after["status"] == "failed"
     assert after["reason"].startswith("in doubt")
     assert kit.line.accepted == []

@@ -132,7 +132,9 @@ def update_template(template: str, body: TemplateInput, db: Db, ctx: Ctx, _: Sen
 def preview(template: str, body: PreviewInput, db: Db, ctx: Ctx, _: Reader) -> PreviewOut:
     """Render a template for one profile without sending it."""
     with db.reading() as session:
-        return service.preview(session, template=template, data=body, currency=ctx.currency)
+        return service.preview(
+            session, template=template, data=body, currency=ctx.currency, rules=ctx.rules
+        )
 
 
 # -- messages ---------------------------------------------------------------------------------

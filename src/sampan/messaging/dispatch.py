@@ -39,6 +39,8 @@ from sampan.messaging.rules import CONSENT_CHANNEL, backoff_seconds, quiet_until
 from sampan.messaging.schemas import MessagingRules
 
 log = structlog.get_logger(__name__)
+# The retry key of a message sent as a LINE reply starts with this.
+REPLIED = "r:"
 # LINE accepts a reply token for a short while after the webhook; stay well inside it.
 REPLY_TOKEN_SECONDS = 50
 # Where each kind of channel writes its events in the log.
@@ -270,7 +272,7 @@ class Dispatcher:
             .where(
                 Message.status == "sending",
                 Message.lease_until < now,
-                Message.kind.in_(plain),
+                Message.kind.in_(plain) | Message.retry_key.startswith(REPLIED),
             )
             .values(
                 status="failed",
@@ -343,6 +345,9 @@ class Dispatcher:
             token = tokens.pop((item.channel_id, item.address), None)
             if token is not None:
                 item.reply_token = token.token
+                # A reply has no retry key: marked so that a claim after a crash fails it as
+                # in doubt instead of pushing it again.
+                item.retry_key = f"{REPLIED}{item.retry_key}"
                 session.execute(
                     delete(ReplyToken).where(
                         ReplyToken.channel_id == token.channel_id,

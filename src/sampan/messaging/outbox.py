@@ -284,7 +284,10 @@ def _render_into(
     def tracked(index: int) -> str:
         return f"{base}/t/c/{serializer.dumps([row['id'], index])}"
 
-    content, links = wrap_links(content, tracked)
+    links: list[str] = []
+    if kind != "webhook":
+        # A webhook's payload goes to a system, not a person: its URLs stay as they are.
+        content, links = wrap_links(content, tracked)
     if kind == "email":
         if content.get("html"):
             pixel = f"{base}/t/o/{serializer.dumps([row['id'], -1])}.gif"
@@ -316,7 +319,9 @@ def template_variables(
             "first_seen_at": from_ms(facts.first_seen_ms) if facts.first_seen_ms else None,
             "bought_categories": list(facts.bought_categories),
         }
+    # Caller variables come first: they cannot replace what Sampan provides.
     return {
+        **dict(extra or {}),
         "profile": traits,
         "traits": traits,
         "computed": computed,
@@ -324,7 +329,6 @@ def template_variables(
         "coupon": {"code": coupon_code} if coupon_code else {},
         "coupon_code": coupon_code or "",
         "recommendations": [],
-        **dict(extra or {}),
     }
 
 

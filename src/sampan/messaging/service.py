@@ -37,7 +37,13 @@ from sampan.messaging.schemas import (
     TemplateInput,
     TemplateOut,
 )
-from sampan.messaging.templates import LANGUAGES, RenderError, check_body, render_body
+from sampan.messaging.templates import (
+    LANGUAGES,
+    RenderError,
+    check_body,
+    render_body,
+    wrap_links,
+)
 from sampan.settings import Settings
 
 __all__ = [
@@ -77,6 +83,8 @@ __all__ = [
 ]
 
 MASK = "**********"
+# Length of a click-tracking token for a message id of 28 characters (what previews assume).
+TRACKING_TOKEN_LENGTH = 74
 cancel_campaign = campaigns.cancel_campaign
 campaign_stats = campaigns.campaign_stats
 due_campaigns = campaigns.due_campaigns
@@ -262,7 +270,9 @@ def _template_out(row: Template) -> TemplateOut:
     )
 
 
-def preview(session: Session, *, template: str, data: PreviewInput, currency: str) -> PreviewOut:
+def preview(
+    session: Session, *, template: str, data: PreviewInput, currency: str, rules: MessagingRules
+) -> PreviewOut:
     """Render a template for a person without sending; errors name the broken field."""
     row = _template(session, template)
     bodies = row.bodies.get(data.kind)
@@ -272,7 +282,7 @@ def preview(session: Session, *, template: str, data: PreviewInput, currency: st
     person = people.people.get(data.profile_id)
     if person is None:
         raise NotFound(f"profile '{data.profile_id}' does not exist")
-    wanted = data.language or ("en" if (person.locale or "").startswith("en") else "th")
+    wanted = data.language or ("en" if (person.locale or "").lower().startswith("en") else "th")
     language = wanted if wanted in bodies else next(iter(bodies))
     variables = template_variables(
         people.facts.get(person.profile_id),
@@ -286,6 +296,10 @@ def preview(session: Session, *, template: str, data: PreviewInput, currency: st
     )
     try:
         content = render_body(bodies[language], variables, f"bodies.{data.kind}.{language}")
+        if data.kind != "webhook":
+            # Links as they will go out: a tracking link is longer, which counts for SMS.
+            sample = f"{rules.public_url.rstrip('/')}/t/c/{'x' * TRACKING_TOKEN_LENGTH}"
+            content, _ = wrap_links(content, lambda _index: sample)
         registry.check_content(data.kind, content, config or {})
     except (RenderError, ContentError) as exc:
         raise InvalidInput(str(exc)) from None

@@ -13,11 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jinja2 import TemplateSyntaxError, Undefined
+from jinja2 import ChainableUndefined, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 LANGUAGES = ("th", "en")
+_BANGKOK = ZoneInfo("Asia/Bangkok")
 # String fields whose URLs customers click; asset URLs (images) are left alone.
 _LINK_FIELDS = frozenset({"text", "uri", "body", "html"})
 _URL = re.compile(r"https?://[^\s\"'<>]+")
@@ -46,8 +48,8 @@ class RenderError(ValueError):
         self.path = path
 
 
-class _Blank(Undefined):
-    """A missing value renders as nothing, so ``default`` and ``or`` give the fallback."""
+class _Blank(ChainableUndefined):
+    """A missing value, at any depth, renders as nothing: ``default`` and ``or`` fall back."""
 
     __slots__ = ()
 
@@ -71,13 +73,31 @@ def _thai_date(value: Any) -> str:
             return str(value)
     if not isinstance(value, date):
         return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(_BANGKOK)
     # The Buddhist era Thai readers expect: 2026 is 2569.
     return f"{value.day} {_THAI_MONTHS[value.month - 1]} {value.year + 543}"
 
 
+class _Environment(SandboxedEnvironment):
+    """Keys of a mapping win over its methods: ``event.items`` is the event's items."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+def _finalize(value: Any) -> Any:
+    # A trait stored as JSON null renders as nothing, not as "None".
+    return "" if value is None else value
+
+
 @lru_cache(maxsize=2)
 def _environment(html: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=html, undefined=_Blank, keep_trailing_newline=True)
+    env = _Environment(
+        autoescape=html, undefined=_Blank, keep_trailing_newline=True, finalize=_finalize
+    )
     env.filters["baht"] = _baht
     env.filters["thai_date"] = _thai_date
     return env

@@ -73,7 +73,7 @@ def record_receipt(session: Session, *, receipt: ReceiptInput, rules: MessagingR
     """Apply a provider's delivery report or bounce to the message it names."""
     channel = session.scalar(select(Channel).where(Channel.name == receipt.channel))
     if channel is None:
-        raise InvalidInput(f"channel '{receipt.channel}' does not exist")
+        raise NotFound(f"channel '{receipt.channel}' does not exist")
     message = session.scalar(
         select(Message).where(
             Message.channel_id == channel.id,
