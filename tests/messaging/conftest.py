@@ -82,24 +82,8 @@ class Kit:
             }
         ]
         if consents:
-            batch.append(
-                {
-                    "type": "track",
-                    "userId": user_id,
-                    "event": "Consent Updated",
-                    "properties": {
-                        "consents": [
-                            {"purpose": "marketing", "channel": c, "status": "granted"}
-                            for c in consents
-                        ]
-                    },
-                }
-            )
-        response = self.ws.client.post(
-            "/v1/batch", json={"batch": batch}, headers={"X-Write-Key": self.ws.write_key}
-        )
-        assert response.status_code == 200, response.text
-        self.ws.drain()
+            batch.append(_granted(user_id, consents))
+        self._track(batch)
         found = self.api("GET", "/api/profiles/lookup", params={"user_id": user_id})
         assert found.status_code == 200, found.text
         return str(found.json()["id"])
@@ -116,25 +100,16 @@ class Kit:
                 "email": f"{user}@example.com",
             }
             batch.append({"type": "identify", "userId": user, "traits": traits})
-            batch.append(
-                {
-                    "type": "track",
-                    "userId": user,
-                    "event": "Consent Updated",
-                    "properties": {
-                        "consents": [
-                            {"purpose": "marketing", "channel": c, "status": "granted"}
-                            for c in consents
-                        ]
-                    },
-                }
-            )
+            batch.append(_granted(user, consents))
+        self._track(batch)
+        return users
+
+    def _track(self, batch: list[dict[str, Any]]) -> None:
         response = self.ws.client.post(
             "/v1/batch", json={"batch": batch}, headers={"X-Write-Key": self.ws.write_key}
         )
         assert response.status_code == 200, response.text
         self.ws.drain()
-        return users
 
     def profile_of(self, user_id: str) -> str:
         found = self.api("GET", "/api/profiles/lookup", params={"user_id": user_id})
@@ -181,6 +156,17 @@ class Kit:
         self.ws.state.messaging = replace(self.ws.state.messaging, rules=rules)
         sender = self.ws.state.sender
         sender.stop()
+
+
+def _granted(user_id: str, channels: tuple[str, ...]) -> dict[str, Any]:
+    """Return the event granting marketing consent on these channels."""
+    consents = [{"purpose": "marketing", "channel": c, "status": "granted"} for c in channels]
+    return {
+        "type": "track",
+        "userId": user_id,
+        "event": "Consent Updated",
+        "properties": {"consents": consents},
+    }
 
 
 WELCOME = {
