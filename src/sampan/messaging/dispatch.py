@@ -477,7 +477,7 @@ class Dispatcher:
                         "Message Sent",
                         item.subject,
                         {
-                            **_about(item),
+                            **about(item),
                             "providerMessageId": delivery.provider_message_id,
                         },
                         f"{item.id}:sent",
@@ -506,12 +506,17 @@ def _in_doubt(item: _Claimed, error: TransientError) -> bool:
     return error.in_doubt and not registry.is_idempotent(item.kind)
 
 
-def _about(item: _Claimed) -> dict[str, Any]:
-    about: dict[str, Any] = {"messageId": item.id, "channel": item.kind, "category": item.category}
-    if item.campaign_id:
-        about["campaignId"] = item.campaign_id
-        about["variant"] = item.variant
-    return about
+def about(message: _Claimed | Message) -> dict[str, Any]:
+    """Return the properties every event about a message carries."""
+    props: dict[str, Any] = {
+        "messageId": message.id,
+        "channel": message.kind,
+        "category": message.category,
+    }
+    if message.campaign_id:
+        props["campaignId"] = message.campaign_id
+        props["variant"] = message.variant
+    return props
 
 
 TrackedEvent = tuple[str, str, dict[str, Any], dict[str, Any], str]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
@@ -561,9 +561,3 @@ def purge_messages(session: Session, cutoff: datetime) -> int:
             ),
         ),
     )
-
-
-def count_by_status(session: Session) -> dict[str, int]:
-    """Return how many messages are in each status."""
-    rows = session.execute(select(Message.status, func.count()).group_by(Message.status))
-    return {str(status): int(count) for status, count in rows}

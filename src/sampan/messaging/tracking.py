@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sampan.core.errors import InvalidInput, NotFound
 from sampan.messaging.channels.base import InboundEvent
-from sampan.messaging.dispatch import SOURCE_KIND, TrackedEvent, track
+from sampan.messaging.dispatch import SOURCE_KIND, TrackedEvent, about, track
 from sampan.messaging.models import Channel, Message, ReplyToken
 from sampan.messaging.outbox import tracking_serializer
 from sampan.messaging.schemas import MessagingRules, ReceiptInput
@@ -149,7 +149,7 @@ def record_inbound(
                         channel.id,
                         "Message Replied",
                         subject,
-                        {**_about(replied), "text": event.text},
+                        {**about(replied), "text": event.text},
                         f"{event.event_id}:replied",
                     )
                 )
@@ -168,18 +168,6 @@ def _source_kind(channel: Channel) -> str:
     return SOURCE_KIND.get(channel.kind, "server")
 
 
-def _about(message: Message) -> dict[str, Any]:
-    about: dict[str, Any] = {
-        "messageId": message.id,
-        "channel": message.kind,
-        "category": message.category,
-    }
-    if message.campaign_id:
-        about["campaignId"] = message.campaign_id
-        about["variant"] = message.variant
-    return about
-
-
 def _track_about(
     session: Session,
     message: Message,
@@ -193,7 +181,7 @@ def _track_about(
         return
     track(
         session,
-        [(channel.id, name, message.subject, {**_about(message), **extra}, event_id)],
+        [(channel.id, name, message.subject, {**about(message), **extra}, event_id)],
         {channel.id: (channel.source_id, _source_kind(channel))},
         at,
     )

@@ -12,7 +12,6 @@ It prints ``ready`` once listening and serves until killed; ``GET /__loopback__/
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import threading
 import uuid
@@ -21,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-import uvicorn
 
 from tests.messaging.servers import LoopbackServer, Request, Response
 
@@ -53,6 +51,7 @@ class LineApiServer:
         token: str = "test-channel-access-token",
         port: int | None = None,
         reply_tokens: Mapping[str, str] | None = None,
+        record_requests: bool = True,
     ) -> None:
         self.token = token
         self.accepted: list[dict[str, Any]] = []
@@ -65,7 +64,7 @@ class LineApiServer:
         self._reply_tokens: dict[str, str] = dict(reply_tokens or {})
         self._failures: deque[tuple[int, float | None, str | None]] = deque()
         self._message_ids = itertools.count(480_000_000_000_000)
-        self._loopback = LoopbackServer(self.handle, port=port)
+        self._loopback = LoopbackServer(self.handle, port=port, record=record_requests)
 
     @property
     def url(self) -> str:
@@ -256,53 +255,10 @@ def _error(status: int, message: str, details: list[tuple[str, str]] | None = No
     return _response(status, body, {})
 
 
-def _asgi(server: LineApiServer) -> Any:
-    """Wrap ``server.handle`` as a bare ASGI app that keeps no request log."""
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        request = Request(
-            method=scope["method"],
-            path=scope["path"],
-            query=scope["query_string"].decode(),
-            headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
-            body=body,
-        )
-        response = server.handle(request)
-        headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
-
-    return app
-
-
-async def _serve_forever(port: int, token: str) -> None:
-    server = LineApiServer(token=token, port=port)
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(
-            _asgi(server),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-    )
-    serving = asyncio.create_task(uvicorn_server.serve())
-    while not uvicorn_server.started:
-        if serving.done():
-            await serving
-            raise SystemExit(f"LINE loopback server could not listen on port {port}")
-        await asyncio.sleep(0.01)
+def _serve_forever(port: int, token: str) -> None:
+    LineApiServer(token=token, port=port, record_requests=False).start()
     print("ready", flush=True)  # noqa: T201 - the parent process waits for this line
-    await serving
+    threading.Event().wait()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -310,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", default="test-channel-access-token")
     args = parser.parse_args(argv)
-    asyncio.run(_serve_forever(args.port, args.token))
+    _serve_forever(args.port, args.token)
 
 
 if __name__ == "__main__":
