@@ -16,7 +16,7 @@ the run is repeated on PostgreSQL; that database's public schema is DROPPED and 
 and its server processes are not pinned.
 
 Usage: python -m bench.messaging [--people 5000] [--repeat 3] [--postgres-url URL]
-[--profile]
+[--profile] [--threads N] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -257,7 +257,12 @@ def people_batches(people: int) -> Iterator[bytes]:
 
 
 def build_workspace(
-    database_url: str | None, people: int, line: Provider, smtp: Provider, threads: int
+    database_url: str | None,
+    people: int,
+    line: Provider,
+    smtp: Provider,
+    threads: int,
+    batch_size: int,
 ) -> Bench:
     tmp = Path(tempfile.mkdtemp(prefix="sampan-bench-messaging-"))
     url = database_url or f"sqlite:///{tmp / 'sampan.db'}"
@@ -270,6 +275,7 @@ def build_workspace(
         quiet_hours=QuietHours(start=clock_time(0), end=clock_time(0)),
         frequency_caps={},
         message_send_threads=threads,
+        message_batch_size=batch_size,
     )
     runtime = Runtime.from_settings(settings)
     with runtime.db.transaction() as session:
@@ -600,7 +606,9 @@ def run_backend(
     # Fresh provider servers per backend: the loopback LINE server keeps every retry key.
     with line_server() as line, smtp_server() as smtp:
         started = time.perf_counter()
-        bench = build_workspace(database_url, args.people, line, smtp, args.threads)
+        bench = build_workspace(
+            database_url, args.people, line, smtp, args.threads, args.batch_size
+        )
         print(f"{backend}: {args.people} people loaded in {time.perf_counter() - started:.1f} s")
         try:
             tune_garbage_collector()
@@ -678,6 +686,7 @@ def main(argv: list[str] | None = None) -> None:
         help="also run on this PostgreSQL database (its public schema is dropped first)",
     )
     parser.add_argument("--threads", type=int, default=Settings().message_send_threads)
+    parser.add_argument("--batch-size", type=int, default=Settings().message_batch_size)
     parser.add_argument(
         "--profile", action="store_true", help="cProfile one extra drain per channel"
     )

@@ -176,7 +176,8 @@ def test_a_reply_claimed_before_a_crash_is_not_pushed_after_it(kit: Kit) -> None
     message = kit.send(pid)
     # A sender claims the message with the reply token, then dies before sending or recording.
     dispatcher = kit.runtime.dispatcher()
-    [claimed] = dispatcher._claim_batch(idempotent=True, plain=True)
+    with kit.runtime.db.transaction() as session:
+        [claimed] = dispatcher._claim(session, idempotent=True, plain_slots=0)
     assert claimed.reply_token == "reply-token-3"
     dispatcher.close()
     kit.at(datetime.now(UTC) + timedelta(minutes=10))

@@ -226,14 +226,32 @@ def can_contact_many(
             )
         ):
             block_kinds.setdefault(profile_id, set()).add(kind)
-        for row in session.scalars(
-            select(ConsentRecord).where(
+        # Plain columns, not entities: this runs for every batch the dispatcher sends.
+        for row in session.execute(
+            select(
+                ConsentRecord.profile_id,
+                ConsentRecord.purpose,
+                ConsentRecord.channel,
+                ConsentRecord.status,
+                ConsentRecord.recorded_at,
+                ConsentRecord.id,
+                ConsentRecord.expires_at,
+            ).where(
                 ConsentRecord.profile_id.in_(chunk),
                 ConsentRecord.purpose == purpose,
                 ConsentRecord.channel == stored_channel,
             )
         ):
-            facts.setdefault(row.profile_id, []).append(_fact(row))
+            facts.setdefault(row.profile_id, []).append(
+                ConsentFact(
+                    purpose=row.purpose,
+                    channel=row.channel,
+                    status=row.status,
+                    recorded_at=row.recorded_at,
+                    order=row.id,
+                    expires_at=row.expires_at,
+                )
+            )
     suppressed = _suppressed_profiles(session, every_id)
     now = clock()
     decisions = {}

@@ -3,28 +3,33 @@
 A claim marks messages ``sending`` with a lease and commits before any provider is called.
 If the process dies mid-send, the lease runs out: on a channel whose provider drops resends
 of the same retry key (LINE, outgoing webhooks) the message is sent again with that key, so
-it arrives once; elsewhere it is failed as *in doubt*, never sent twice. Results of
-non-idempotent sends commit one by one so that at most the sends in flight can be in doubt.
+it arrives once; elsewhere it is failed as *in doubt*, never sent twice. Messages of those
+other channels are claimed only as send threads free up, and their results commit as they
+come, so at most the sends truly in flight can be in doubt.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
 import structlog
-from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Row, Table, Update, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
 from sampan.consent import service as consent
+from sampan.core.batching import chunks
+from sampan.db.base import UTCDateTime
 from sampan.db.engine import Database
 from sampan.messaging.channels import registry
 from sampan.messaging.channels.base import (
@@ -46,6 +51,15 @@ REPLY_TOKEN_SECONDS = 50
 # Where each kind of channel writes its events in the log.
 SOURCE_KIND = {"email": "email", "line": "line", "facebook": "facebook"}
 _LINE_GROUPS = uuid.UUID("5a3b0e9e-3f2c-4a8e-9d7c-7d1c1e6f0a11")
+# Within a drain, channel changes and expired leases are looked at this often, not per round.
+MAINTAIN_SECONDS = 1.0
+# Plain messages are checked this many rounds of send threads ahead...
+AHEAD_ROUNDS = 8
+# ...and checked again when the look-ahead is older than this.
+AHEAD_SECONDS = 2.0
+# A lane (idempotent or plain channels) that had nothing due is not looked at again for
+# this long within a drain; the next drain looks at once.
+IDLE_LANE_SECONDS = 0.25
 
 
 _CLAIMED_COLUMNS = (
@@ -68,6 +82,27 @@ _CLAIMED_COLUMNS = (
 )
 
 
+_MESSAGES = cast(Table, Message.__table__)
+# Claim queued messages by id if they are still queued and due. The columns are wrapped in
+# functions so that SQLite finds the rows by key: on plain columns it would walk the
+# (status, due_at) index over every queued message.
+_TAKE_QUEUED = (
+    update(_MESSAGES)
+    .where(
+        _MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
+        func.coalesce(_MESSAGES.c.status, "") == "queued",
+        func.coalesce(_MESSAGES.c.due_at, bindparam("now", type_=UTCDateTime()))
+        <= bindparam("now", type_=UTCDateTime()),
+    )
+    .values(
+        status="sending",
+        lease_until=bindparam("lease", type_=UTCDateTime()),
+        attempts=_MESSAGES.c.attempts + 1,
+    )
+    .returning(_MESSAGES.c.id)
+)
+
+
 @dataclass
 class _Claimed:
     id: str
@@ -78,10 +113,14 @@ class _Claimed:
     headers: dict[str, Any]
     category: str
     retry_key: str
+    # The retry key as stored, before a reply or a multicast changed it.
+    original_key: str
     attempts: int
     subject: dict[str, Any]
     campaign_id: str | None
     variant: str | None
+    # Claimed from ``queued``, not taken over from a sender whose lease ran out.
+    queued: bool
     # First attempt, not a resend after a crash: only these may take a reply token or be
     # grouped into a multicast, since a resend must repeat the first request exactly.
     fresh: bool = False
@@ -143,6 +182,11 @@ class Dispatcher:
         self.threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sampan-send")
         self._live: dict[str, _Live] = {}
+        self._channels_at = -math.inf
+        self._swept_at: datetime | None = None
+        self._ahead: list[_Claimed] = []
+        self._ahead_at = -math.inf
+        self._idle_lanes: dict[str, float] = {}
 
     def close(self) -> None:
         """Stop the send threads and close provider connections."""
@@ -154,33 +198,42 @@ class Dispatcher:
     def drain(self, *, limit: int = 1_000_000) -> int:
         """Send until nothing is due; return how many messages were handled.
 
-        The next batch is claimed while the current one is on the wire. Only messages of
-        idempotent channels are claimed ahead: the others wait for their own round, so no
-        more of them than there are send threads can ever be in doubt.
+        One transaction per round records what finished and claims what comes next, so the
+        send threads never wait for a round to end. Idempotent messages are claimed a batch
+        ahead of those on the wire; the others only as send threads free up, so no more of
+        them than there are threads can ever be in doubt.
         """
         total = 0
-        claimed = self._claim_batch(idempotent=True, plain=True)
-        while claimed and total < limit:
-            futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
+        flights: list[_Flight] = []
+        finished: list[_Outcome] = []
+        self._ahead = []
+        # Each drain starts from the channels and leases as they are now.
+        self._channels_at = -math.inf
+        self._swept_at = None
+        self._idle_lanes.clear()
+        while True:
+            on_wire = sum(f.size for f in flights if not f.plain)
+            plain_slots = self.threads - sum(f.size for f in flights if f.plain)
+            with self.db.transaction() as session:
+                self._record(session, finished)
+                claimed = self._claim(
+                    session,
+                    idempotent=total < limit and on_wire <= self.batch_size,
+                    plain_slots=plain_slots if total < limit else 0,
+                )
+            flights += [
+                _Flight(self._pool.submit(self._send, group), len(group), _is_plain(group[0]))
+                for group in _group(claimed)
+            ]
             total += len(claimed)
-            upcoming = self._claim_batch(idempotent=True, plain=False)
-            self._record([future.result() for future in futures])
-            # Retries this round just queued may be due already: look again when nothing was.
-            claimed = upcoming + self._claim_batch(idempotent=not upcoming, plain=True)
-        return total
-
-    def run_once(self) -> int:
-        """Claim one batch of due messages, send it and record the outcomes together."""
-        claimed = self._claim_batch(idempotent=True, plain=True)
-        if claimed:
-            futures = [self._pool.submit(self._send, group) for group in _group(claimed)]
-            self._record([future.result() for future in futures])
-        return len(claimed)
-
-    def _claim_batch(self, *, idempotent: bool, plain: bool) -> list[_Claimed]:
-        with self.db.transaction() as session:
-            self._refresh_channels(session)
-            return self._claim(session, idempotent=idempotent, plain=plain)
+            if not flights:
+                return total
+            full = sum(1 for item in claimed if not _is_plain(item)) == self.batch_size
+            if full and on_wire == 0 and total < limit:
+                # A full batch just left: claim the next one while it is on the wire.
+                finished = []
+                continue
+            finished, flights = _land(flights)
 
     def next_due(self) -> datetime | None:
         """Return when the next queued message comes due, if any."""
@@ -194,27 +247,95 @@ class Dispatcher:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    def _claim(self, session: Session, *, idempotent: bool, plain: bool) -> list[_Claimed]:
+    def _claim(self, session: Session, *, idempotent: bool, plain_slots: int) -> list[_Claimed]:
+        """Claim due messages: a batch of idempotent ones, and plain ones for free threads."""
         now = self.rules.clock()
-        self._give_up_in_doubt(session, now)
-        safe = [kind for kind in registry.KINDS if registry.is_idempotent(kind)]
-        others = [kind for kind in registry.KINDS if kind not in safe]
-        due = (Message.status == "queued") & (Message.due_at <= now)
-        expired = (Message.status == "sending") & (Message.lease_until < now)
-        rows: list[Row[Any]] = []
-        if idempotent:
-            rows += self._due(session, Message.kind.in_(safe) & (due | expired), self.batch_size)
-        if plain:
-            # A crash leaves every claimed message of a channel without provider idempotency
-            # in doubt: claiming no more of them than there are send threads bounds that to
-            # the sends truly in flight.
-            rows += self._due(session, Message.kind.in_(others) & due, self.threads)
-        rows += _rest_of_groups(session, rows, now)
+        self._maintain(session, now)
+        claimed: list[_Claimed] = []
+        if idempotent and self._worth_a_look("idempotent"):
+            safe = [kind for kind in registry.KINDS if registry.is_idempotent(kind)]
+            # Two queries, since one with OR could not use the (status, due_at) index.
+            expired = (Message.status == "sending") & (Message.lease_until < now)
+            rows = self._due(session, Message.kind.in_(safe) & expired, self.batch_size)
+            due = (Message.status == "queued") & (Message.due_at <= now)
+            rows += self._due(session, Message.kind.in_(safe) & due, self.batch_size - len(rows))
+            self._looked("idempotent", found=bool(rows))
+            rows += _rest_of_groups(session, rows, now)
+            claimed = self._admit(session, rows, now)
+            self._line_extras(session, claimed, now)
+            _mark_sending(session, claimed, now + self._lease)
+        if plain_slots > 0:
+            claimed += self._claim_plain(session, plain_slots, now)
+        return claimed
+
+    def _claim_plain(self, session: Session, slots: int, now: datetime) -> list[_Claimed]:
+        """Claim up to ``slots`` messages of channels without provider idempotency.
+
+        A crash leaves every claimed one in doubt, so only as many as can go on the wire at
+        once are claimed. The look-ahead list is checked in bulk (consent, quiet hours) but
+        not claimed; another sender may take its rows meanwhile, and then they are skipped.
+        """
+        stale = time.monotonic() - self._ahead_at > AHEAD_SECONDS
+        if (not self._ahead or stale) and self._worth_a_look("plain"):
+            others = [kind for kind in registry.KINDS if not registry.is_idempotent(kind)]
+            where = Message.kind.in_(others) & (Message.status == "queued")
+            rows = self._due(session, where & (Message.due_at <= now), self.threads * AHEAD_ROUNDS)
+            self._looked("plain", found=bool(rows))
+            self._ahead = self._admit(session, rows, now)
+            self._ahead_at = time.monotonic()
+        wanted, self._ahead = self._ahead[:slots], self._ahead[slots:]
+        if not wanted:
+            return []
+        lease_until = now + self._lease
+        taken = set(
+            session.scalars(
+                _TAKE_QUEUED,
+                {"ids": [item.id for item in wanted], "now": now, "lease": lease_until},
+            )
+        )
+        return [item for item in wanted if item.id in taken]
+
+    def _worth_a_look(self, lane: str) -> bool:
+        return time.monotonic() >= self._idle_lanes.get(lane, -math.inf)
+
+    def _looked(self, lane: str, *, found: bool) -> None:
+        """Remember a lane with nothing due, so that busy rounds of the other skip it a while."""
+        if found:
+            self._idle_lanes.pop(lane, None)
+        else:
+            self._idle_lanes[lane] = time.monotonic() + IDLE_LANE_SECONDS
+
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.rules.lease_seconds)
+
+    def _due(self, session: Session, where: ColumnElement[bool], limit: int) -> list[Row[Any]]:
+        query = select(*_CLAIMED_COLUMNS).where(where).order_by(Message.due_at).limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(session.execute(query))
+
+    def _maintain(self, session: Session, now: datetime) -> None:
+        """Now and then: notice channel changes, and fail what a crashed sender left in doubt."""
+        if time.monotonic() - self._channels_at >= MAINTAIN_SECONDS:
+            self._refresh_channels(session)
+            self._channels_at = time.monotonic()
+        if (
+            self._swept_at is None
+            or abs((now - self._swept_at).total_seconds()) >= MAINTAIN_SECONDS
+        ):
+            _give_up_in_doubt(session, now)
+            self._swept_at = now
+
+    def _admit(self, session: Session, rows: list[Row[Any]], now: datetime) -> list[_Claimed]:
+        """Re-check due rows; return those that may go now and apply the others' changes."""
         if not rows:
             return []
         allowed, changes = self._recheck(session, rows, now)
-        claimed = []
-        lease = now + timedelta(seconds=self.rules.lease_seconds)
+        if any(row.channel_id not in self._live for row in allowed):
+            # A channel made since the last look, or one switched off.
+            self._refresh_channels(session)
+        admitted = []
         for row in allowed:
             if row.channel_id not in self._live:
                 changes.append(
@@ -228,7 +349,7 @@ class Dispatcher:
                 continue
             first = row.status == "queued"
             attempts = row.attempts + (1 if first else 0)
-            claimed.append(
+            admitted.append(
                 _Claimed(
                     id=row.id,
                     channel_id=row.channel_id or "",
@@ -238,50 +359,17 @@ class Dispatcher:
                     headers=row.headers,
                     category=row.category,
                     retry_key=row.retry_key,
+                    original_key=row.retry_key,
                     attempts=attempts,
+                    queued=first,
                     fresh=first and attempts == 1,
                     subject=row.subject,
                     campaign_id=row.campaign_id,
                     variant=row.variant,
                 )
             )
-        self._line_extras(session, claimed, now)
-        changes += [
-            {
-                "id": item.id,
-                "status": "sending",
-                "lease_until": lease,
-                "attempts": item.attempts,
-                "retry_key": item.retry_key,
-            }
-            for item in claimed
-        ]
         _bulk_update(session, changes)
-        return claimed
-
-    def _due(self, session: Session, where: ColumnElement[bool], limit: int) -> list[Row[Any]]:
-        query = select(*_CLAIMED_COLUMNS).where(where).order_by(Message.due_at).limit(limit)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(session.execute(query))
-
-    def _give_up_in_doubt(self, session: Session, now: datetime) -> None:
-        plain = [kind for kind in registry.KINDS if not registry.is_idempotent(kind)]
-        session.execute(
-            update(Message)
-            .where(
-                Message.status == "sending",
-                Message.lease_until < now,
-                Message.kind.in_(plain) | Message.retry_key.startswith(REPLIED),
-            )
-            .values(
-                status="failed",
-                reason="in doubt: the sender stopped during the send; not retried so that it "
-                "cannot arrive twice",
-                finished_at=now,
-                lease_until=None,
-            )
-        )
+        return admitted
 
     def _recheck(
         self, session: Session, rows: list[Row[Any]], now: datetime
@@ -414,79 +502,79 @@ class Dispatcher:
 
     # -- recording --------------------------------------------------------------------------
 
-    def _record(self, outcomes: Iterable[_Outcome]) -> None:
+    def _record(self, session: Session, outcomes: Sequence[_Outcome]) -> None:
+        """Write what came of each send, and a "Message Sent" event for each one sent."""
+        if not outcomes:
+            return
         now = self.rules.clock()
         rules = self.rules
         sent: list[tuple[_Claimed, Delivery]] = []
         changes: list[dict[str, Any]] = []
-        with self.db.transaction() as session:
-            for outcome in outcomes:
-                for item in outcome.claimed:
-                    values: dict[str, Any] = {"lease_until": None}
-                    error = outcome.error
-                    if outcome.delivery is not None:
-                        delivery = outcome.delivery
-                        values.update(
-                            status="sent",
-                            sent_at=now,
-                            reason="the provider already had it (same retry key)"
-                            if delivery.duplicate
-                            else None,
-                            provider_message_id=delivery.provider_message_id,
-                            units=delivery.units if len(outcome.claimed) == 1 else 1,
-                        )
-                        sent.append((item, delivery))
-                    elif isinstance(error, TransientError) and _in_doubt(item, error):
-                        values.update(
-                            status="failed",
-                            reason=f"in doubt, not retried so that it cannot arrive twice: {error}",
-                            finished_at=now,
-                        )
-                    elif isinstance(error, PermanentError) or item.attempts >= rules.max_attempts:
-                        values.update(
-                            status="failed",
-                            reason=f"dead letter after {item.attempts} attempt(s): {error}",
-                            finished_at=now,
-                        )
-                        if item.kind == "push" and getattr(error, "status", None) in (404, 410):
-                            _drop_subscription(session, item.address, now)
-                    else:
-                        retry_after = (
-                            error.retry_after if isinstance(error, TransientError) else None
-                        )
-                        wait = backoff_seconds(
-                            item.attempts,
-                            base=rules.retry_base_seconds,
-                            cap=rules.retry_max_seconds,
-                            # Members of a multicast share the key, so they come due together.
-                            key=item.retry_key,
-                            retry_after=retry_after,
-                        )
-                        values.update(
-                            status="queued",
-                            due_at=now + timedelta(seconds=wait),
-                            reason=f"attempt {item.attempts} failed, retrying: {error}",
-                        )
-                    changes.append({"id": item.id, **values})
-            _bulk_update(session, changes)
-            track(
-                session,
-                [
-                    (
-                        item.channel_id,
-                        "Message Sent",
-                        item.subject,
-                        {
-                            **about(item),
-                            "providerMessageId": delivery.provider_message_id,
-                        },
-                        f"{item.id}:sent",
+        for outcome in outcomes:
+            for item in outcome.claimed:
+                values: dict[str, Any] = {"lease_until": None}
+                error = outcome.error
+                if outcome.delivery is not None:
+                    delivery = outcome.delivery
+                    values.update(
+                        status="sent",
+                        sent_at=now,
+                        reason="the provider already had it (same retry key)"
+                        if delivery.duplicate
+                        else None,
+                        provider_message_id=delivery.provider_message_id,
+                        units=delivery.units if len(outcome.claimed) == 1 else 1,
                     )
-                    for item, delivery in sent
-                ],
-                self._sources(),
-                now,
-            )
+                    sent.append((item, delivery))
+                elif isinstance(error, TransientError) and _in_doubt(item, error):
+                    values.update(
+                        status="failed",
+                        reason=f"in doubt, not retried so that it cannot arrive twice: {error}",
+                        finished_at=now,
+                    )
+                elif isinstance(error, PermanentError) or item.attempts >= rules.max_attempts:
+                    values.update(
+                        status="failed",
+                        reason=f"dead letter after {item.attempts} attempt(s): {error}",
+                        finished_at=now,
+                    )
+                    if item.kind == "push" and getattr(error, "status", None) in (404, 410):
+                        _drop_subscription(session, item.address, now)
+                else:
+                    retry_after = error.retry_after if isinstance(error, TransientError) else None
+                    wait = backoff_seconds(
+                        item.attempts,
+                        base=rules.retry_base_seconds,
+                        cap=rules.retry_max_seconds,
+                        # Members of a multicast share the key, so they come due together.
+                        key=item.retry_key,
+                        retry_after=retry_after,
+                    )
+                    values.update(
+                        status="queued",
+                        due_at=now + timedelta(seconds=wait),
+                        reason=f"attempt {item.attempts} failed, retrying: {error}",
+                    )
+                changes.append({"id": item.id, **values})
+        _bulk_update(session, changes)
+        track(
+            session,
+            [
+                (
+                    item.channel_id,
+                    "Message Sent",
+                    item.subject,
+                    {
+                        **about(item),
+                        "providerMessageId": delivery.provider_message_id,
+                    },
+                    f"{item.id}:sent",
+                )
+                for item, delivery in sent
+            ],
+            self._sources(),
+            now,
+        )
 
     def _sources(self) -> dict[str, tuple[str, str]]:
         return {
@@ -565,6 +653,83 @@ def _drop_subscription(session: Session, subscription: str, now: datetime) -> No
     )
 
 
+def _give_up_in_doubt(session: Session, now: datetime) -> None:
+    """Fail what a crashed sender claimed on a channel where a resend could repeat it."""
+    plain = [kind for kind in registry.KINDS if not registry.is_idempotent(kind)]
+    session.execute(
+        update(Message)
+        .where(
+            Message.status == "sending",
+            Message.lease_until < now,
+            Message.kind.in_(plain) | Message.retry_key.startswith(REPLIED),
+        )
+        .values(
+            status="failed",
+            reason="in doubt: the sender stopped during the send; not retried so that it "
+            "cannot arrive twice",
+            finished_at=now,
+            lease_until=None,
+        )
+    )
+
+
+@dataclass
+class _Flight:
+    """Sends handed to the thread pool as one envelope."""
+
+    future: Future[_Outcome]
+    size: int
+    plain: bool
+
+
+def _is_plain(item: _Claimed) -> bool:
+    return not registry.is_idempotent(item.kind)
+
+
+def _land(flights: list[_Flight]) -> tuple[list[_Outcome], list[_Flight]]:
+    """Wait until enough sends finished to be worth a round; return those and the rest.
+
+    Enough is half of the plain sends (their threads are what the next claim fills), or
+    half of the idempotent ones (a batch's worth, since two batches are kept going).
+    """
+    plain = sum(f.size for f in flights if f.plain)
+    other = sum(f.size for f in flights if not f.plain)
+    while True:
+        done = [f for f in flights if f.future.done()]
+        plain_done = sum(f.size for f in done if f.plain)
+        other_done = sum(f.size for f in done if not f.plain)
+        if (
+            len(done) == len(flights)
+            or (plain and plain_done * 2 >= plain)
+            or (other and other_done * 2 >= other)
+        ):
+            break
+        wait([f.future for f in flights if not f.future.done()], return_when=FIRST_COMPLETED)
+    landed = {id(f) for f in done}
+    return [f.future.result() for f in done], [f for f in flights if id(f) not in landed]
+
+
+def _mark_sending(session: Session, claimed: list[_Claimed], lease_until: datetime) -> None:
+    """Mark claimed messages ``sending`` under a lease; count the attempt of queued ones."""
+    for queued in (True, False):
+        ids = [item.id for item in claimed if item.queued is queued]
+        if not ids:
+            continue
+        values: dict[str, Any] = {"status": "sending", "lease_until": lease_until}
+        if queued:
+            values["attempts"] = Message.attempts + 1
+        for chunk in chunks(ids):
+            session.execute(update(Message).where(Message.id.in_(chunk)).values(values))
+    _bulk_update(
+        session,
+        [
+            {"id": item.id, "retry_key": item.retry_key}
+            for item in claimed
+            if item.retry_key != item.original_key
+        ],
+    )
+
+
 def _rest_of_groups(session: Session, rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:
     """Return the members of a multicast group that a batch took only part of.
 
@@ -589,15 +754,18 @@ def _bulk_update(session: Session, changes: list[dict[str, Any]]) -> None:
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for change in changes:
         shapes.setdefault(tuple(sorted(change)), []).append(change)
-    table = cast(Table, Message.__table__)
     for keys, rows in shapes.items():
-        columns = [key for key in keys if key != "id"]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({key: bindparam(f"_{key}") for key in columns})
-        )
-        session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in rows])
+        session.execute(_update_by_id(keys), [{f"_{k}": v for k, v in row.items()} for row in rows])
+
+
+@functools.cache
+def _update_by_id(keys: tuple[str, ...]) -> Update:
+    """Return the UPDATE of these columns by id (built once: there are few shapes)."""
+    return (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == bindparam("_id"))
+        .values({key: bindparam(f"_{key}") for key in keys if key != "id"})
+    )
 
 
 def _group(claimed: list[_Claimed]) -> list[list[_Claimed]]:
