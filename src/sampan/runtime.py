@@ -21,6 +21,7 @@ from sampan.db.engine import Database, connect
 from sampan.db.outbox import take
 from sampan.identity import service as identity
 from sampan.identity.service import IdentityRules
+from sampan.journeys import service as journeys
 from sampan.messaging import service as messaging
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import PipelineBatch, PipelineProgress
@@ -132,6 +133,24 @@ class Runtime:
             )
         return len(events)
 
+    def journey_env(self) -> journeys.JourneyEnv:
+        """Return what running journeys needs, on the messaging rules' clock."""
+        return journeys.JourneyEnv(
+            messaging=self.messaging_rules,
+            catalog=self.catalog,
+            currency=self.settings.default_currency,
+            timezone=self.settings.timezone,
+            segment_context=self.segment_context,
+            clock=self.messaging_rules.clock,
+        )
+
+    def advance_journeys(self, *, limit: int = 500) -> int:
+        """Start runs on segment changes and advance due runs, in one transaction."""
+        env = self.journey_env()
+        with self.db.transaction() as session:
+            changed = journeys.react_to_segments(session, env)
+            return changed + journeys.advance_due(session, env, limit=limit)
+
     def dispatcher(self) -> messaging.Dispatcher:
         """Return a message sender for this process (close it when done)."""
         return messaging.Dispatcher(
@@ -167,6 +186,7 @@ class Runtime:
             context=self.segment_context(),
             currency=self.settings.default_currency,
         )
+        journeys.react_to_batch(session, batch, self.journey_env())
 
     def _build_registry(self) -> PersonalDataRegistry:
         currency = self.settings.default_currency

@@ -6,12 +6,14 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import structlog
 
 from sampan.access.schemas import SYSTEM
 from sampan.consent import service as consent
 from sampan.consent.schemas import RetentionRunOut
+from sampan.journeys import service as journeys
 from sampan.messaging.service import Dispatcher
 from sampan.runtime import Runtime
 from sampan.segments import service as segments
@@ -76,10 +78,17 @@ class ProfilePipeline(_WokenLoop):
 
     name = "sampan-worker"
 
-    def __init__(self, runtime: Runtime, *, idle_wait_seconds: float = 0.25) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        idle_wait_seconds: float = 0.25,
+        on_progress: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self._runtime = runtime
         self._idle_wait = idle_wait_seconds
+        self._on_progress = on_progress
         self._lags: deque[int] = deque(maxlen=50_000)
         self.processed = 0
 
@@ -91,6 +100,9 @@ class ProfilePipeline(_WokenLoop):
             reacted = self._runtime.react_to_changes(session)
         self._lags.extend(progress.lags_ms)
         self.processed += progress.processed
+        if self._on_progress is not None and progress.processed + reacted:
+            # Runs may have started or woken, and segments may have changed.
+            self._on_progress()
         return progress.processed + reacted
 
     def drain(self) -> int:
@@ -248,3 +260,44 @@ class MessageSender(_WokenLoop):
         if self._dispatcher is None:
             self._dispatcher = self._runtime.dispatcher()
         return self._dispatcher
+
+
+class JourneyRunner(_WokenLoop):
+    """Advance journey runs as they come due, and start runs on segment changes."""
+
+    name = "sampan-journeys"
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        idle_wait_seconds: float = 1.0,
+        on_progress: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._runtime = runtime
+        self._idle_wait = idle_wait_seconds
+        self._on_progress = on_progress
+
+    def run_once(self) -> int:
+        """Advance one batch of due runs; tell the sender when messages may be queued."""
+        count = self._runtime.advance_journeys()
+        if count and self._on_progress is not None:
+            self._on_progress()
+        return count
+
+    def drain(self) -> int:
+        """Advance until nothing is due now; return how many runs that advanced."""
+        total = 0
+        while (count := self.run_once()) > 0:
+            total += count
+        return total
+
+    def idle_wait(self) -> float:
+        """Sleep until the next run comes due, at most the idle wait."""
+        with self._runtime.db.reading() as session:
+            due = journeys.next_due(session)
+        if due is None:
+            return self._idle_wait
+        until = (due - self._runtime.messaging_rules.clock()).total_seconds()
+        return min(self._idle_wait, max(0.0, until))

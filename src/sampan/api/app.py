@@ -45,6 +45,7 @@ from sampan.core.errors import (
     SampanError,
     Unauthorized,
 )
+from sampan.journeys.api import router as journeys_router
 from sampan.messaging.api import MessagingContext
 from sampan.messaging.api import public as messaging_public
 from sampan.messaging.api import router as messaging_router
@@ -52,7 +53,13 @@ from sampan.profiles import service as profiles
 from sampan.profiles.api import router as profiles_router
 from sampan.runtime import Runtime
 from sampan.segments.api import router as segments_router
-from sampan.worker import MessageSender, ProfilePipeline, RetentionSchedule, SegmentSchedule
+from sampan.worker import (
+    JourneyRunner,
+    MessageSender,
+    ProfilePipeline,
+    RetentionSchedule,
+    SegmentSchedule,
+)
 
 _STATUS = {
     InvalidInput: 400,
@@ -83,10 +90,11 @@ def create_app(
     The tracking endpoint answers /v1 itself and passes everything else to the FastAPI
     management app, reachable as ``.app``.
     """
-    pipeline = ProfilePipeline(runtime)
+    sender = MessageSender(runtime)
+    journey_runner = JourneyRunner(runtime, on_progress=sender.notify)
+    pipeline = ProfilePipeline(runtime, on_progress=journey_runner.notify)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
-    sender = MessageSender(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
     def check_write_key(write_key: str) -> SourceInfo:
@@ -104,6 +112,7 @@ def create_app(
             retention.start()
             segment_schedule.start()
             sender.start()
+            journey_runner.start()
         try:
             yield
         finally:
@@ -111,6 +120,7 @@ def create_app(
             pipeline.stop()
             retention.stop()
             segment_schedule.stop()
+            journey_runner.stop()
             sender.stop()
 
     app = FastAPI(
@@ -149,6 +159,8 @@ def create_app(
     )
     app.state.pipeline = pipeline
     app.state.sender = sender
+    app.state.journeys = journey_runner
+    app.state.journey_env = runtime.journey_env
     app.state.messaging = MessagingContext(
         rules=runtime.messaging_rules,
         catalog=runtime.catalog,
@@ -177,6 +189,7 @@ def create_app(
     app.include_router(privacy_router, dependencies=secured)
     app.include_router(segments_router, dependencies=secured)
     app.include_router(messaging_router, dependencies=secured)
+    app.include_router(journeys_router, dependencies=secured)
     app.include_router(preference_pages)
     app.include_router(messaging_public)
     _add_operations_routes(app, runtime, pipeline)

@@ -22,7 +22,13 @@ from sampan.cli.users import operator, users_app
 from sampan.cli.workspace import ensure_schema, initialise
 from sampan.collect import service as collect
 from sampan.core.errors import SampanError
-from sampan.worker import MessageSender, ProfilePipeline, RetentionSchedule, SegmentSchedule
+from sampan.worker import (
+    JourneyRunner,
+    MessageSender,
+    ProfilePipeline,
+    RetentionSchedule,
+    SegmentSchedule,
+)
 
 app = typer.Typer(help="Sampan: omnichannel customer platform.", no_args_is_help=True)
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
@@ -84,20 +90,22 @@ def serve(
 
 @app.command(name="worker")
 def run_worker() -> None:
-    """Run the pipeline, the message sender and the schedules in the foreground.
+    """Run the pipeline, journeys, the message sender and the schedules in the foreground.
 
     Several workers may run against PostgreSQL: they share the work without doubling it.
     """
     runtime = load_runtime()
-    pipeline = ProfilePipeline(runtime)
+    sender = MessageSender(runtime)
+    journey_runner = JourneyRunner(runtime, on_progress=sender.notify)
+    pipeline = ProfilePipeline(runtime, on_progress=journey_runner.notify)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
-    sender = MessageSender(runtime)
     console.print("Worker running; Ctrl+C to stop.")
     tune_garbage_collector()
     retention.start()
     segment_schedule.start()
     sender.start()
+    journey_runner.start()
     try:
         pipeline.run_forever()
     except KeyboardInterrupt:
@@ -105,6 +113,7 @@ def run_worker() -> None:
     finally:
         retention.stop()
         segment_schedule.stop()
+        journey_runner.stop()
         sender.stop()
 
 

@@ -9,14 +9,13 @@ so that the control group (who gets nothing) is compared fairly.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from scipy.stats import chi2_contingency
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from sampan.consent import service as consent
 from sampan.core.batching import chunks
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
+from sampan.core.stats import compare_rates
 from sampan.db.rows import affected_rows
 from sampan.db.upsert import insert_ignoring_duplicates
 from sampan.messaging.models import Campaign, CampaignRecipient, Channel, Message, Template
@@ -263,25 +263,8 @@ def campaign_stats(session: Session, *, campaign_id: str) -> CampaignStats:
 
 
 def _uplift(arm: ArmStats, control: ArmStats) -> Uplift:
-    p1, n1 = arm.conversion_rate, arm.targeted
-    p0, n0 = control.conversion_rate, control.targeted
-    diff = p1 - p0
-    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0) if n1 and n0 else 0.0
-    table = [
-        [arm.converted, n1 - arm.converted],
-        [control.converted, n0 - control.converted],
-    ]
-    p_value = None
-    if n1 and n0 and min(sum(col) for col in zip(*table, strict=True)) > 0:
-        p_value = float(chi2_contingency(table, correction=False)[1])
-    return Uplift(
-        arm=arm.arm,
-        absolute=diff,
-        relative=diff / p0 if p0 else None,
-        ci_low=diff - 1.96 * se,
-        ci_high=diff + 1.96 * se,
-        p_value=p_value,
-    )
+    found = compare_rates(arm.converted, arm.targeted, control.converted, control.targeted)
+    return Uplift(arm=arm.arm, **dataclasses.asdict(found))
 
 
 def _unsubscribed(

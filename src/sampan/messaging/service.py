@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
@@ -74,6 +74,7 @@ __all__ = [
     "record_receipt",
     "retry_message",
     "rules_from_settings",
+    "status_counts",
     "save_campaign",
     "save_template",
     "send",
@@ -548,6 +549,17 @@ def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, 
     }
     removed["campaign_recipients"] = campaigns.erase_recipients(session, ids)
     return removed
+
+
+def status_counts(session: Session, *, key_prefix: str) -> dict[str, int]:
+    """Count messages by status among those whose idempotency key starts with a prefix."""
+    # substr, not LIKE: exact and case-sensitive on both backends.
+    rows = session.execute(
+        select(Message.status, func.count())
+        .where(func.substr(Message.idempotency_key, 1, len(key_prefix)) == key_prefix)
+        .group_by(Message.status)
+    )
+    return {str(status): int(count) for status, count in rows}
 
 
 def purge_messages(session: Session, cutoff: datetime) -> int:

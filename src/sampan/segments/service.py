@@ -27,7 +27,8 @@ from sampan.segments.analysis import (
     RFM_GROUPS,
     score_rfm,
 )
-from sampan.segments.compiler import CompileContext, members_query
+from sampan.segments.compiler import CompileContext as CompileContext
+from sampan.segments.compiler import members_query
 from sampan.segments.conditions import (
     SCHEMA,
     Condition,
@@ -237,6 +238,44 @@ def events_of(
             PersonEvent.ts_ms >= since_ms,
         )
         found.extend((pid, ts, dict(props)) for pid, ts, props in session.execute(query))
+    return found
+
+
+def events_after(
+    session: Session, *, profile_id: str, names: Sequence[str], after_seq: int
+) -> list[tuple[int, str, int, dict[str, Any]]]:
+    """Return (seq, name, time ms, properties) of a person's events after a log position."""
+    query = (
+        select(PersonEvent.seq, PersonEvent.name, PersonEvent.ts_ms, PersonEvent.properties)
+        .where(
+            PersonEvent.profile_id == profile_id,
+            PersonEvent.name.in_(names),
+            PersonEvent.seq > after_seq,
+        )
+        .order_by(PersonEvent.seq)
+    )
+    return [(seq, name, ts, dict(props)) for seq, name, ts, props in session.execute(query)]
+
+
+def check_condition(
+    session: Session, *, condition: dict[str, Any], context: CompileContext
+) -> None:
+    """Refuse a condition that is malformed, names unknown things or refers to unknown segments."""
+    _check(session, None, condition, context)
+
+
+def matching(
+    session: Session,
+    *,
+    condition: dict[str, Any],
+    profile_ids: Sequence[str],
+    context: CompileContext,
+) -> set[str]:
+    """Return which of these people a condition selects now."""
+    query = members_query(parse_condition(condition), context)
+    found: set[str] = set()
+    for chunk in chunks(list(profile_ids)):
+        found.update(session.scalars(query.where(Person.profile_id.in_(chunk))))
     return found
 
 

@@ -9,6 +9,7 @@ from sampan.consent import models as _consent  # noqa: F401
 from sampan.db import outbox as _outbox  # noqa: F401
 from sampan.db.base import Base
 from sampan.identity import models as _identity  # noqa: F401
+from sampan.journeys import models as _journeys  # noqa: F401
 from sampan.messaging import models as _messaging  # noqa: F401
 from sampan.profiles import models as _profiles  # noqa: F401
 from sampan.segments import models as _segments  # noqa: F401

@@ -1,0 +1,1 @@
+"""Journey orchestration: durable, trigger-based automation per person."""

@@ -1,0 +1,407 @@
+"""What starts, wakes and ends runs: events as the pipeline folds them, and segment changes.
+
+Reactions to events run inside the pipeline's transaction, so an event starts a run, wakes a
+wait or counts a conversion exactly once: if the batch fails, none of it happened. They only
+write runs; executing steps is the worker's job (``engine.advance_due``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from sampan.collect.schemas import CollectedEvent
+from sampan.core.batching import chunks
+from sampan.core.ids import new_id
+from sampan.db.outbox import take
+from sampan.db.upsert import insert_ignoring_duplicates
+from sampan.journeys.definition import Definition, EventEntry, SegmentEntry
+from sampan.journeys.engine import definition_of, matches
+from sampan.journeys.models import Journey, JourneyVersion, Run, Step
+from sampan.journeys.schemas import JourneyEnv
+from sampan.profiles import service as profiles
+from sampan.profiles.schemas import PipelineBatch
+from sampan.segments import service as segments
+
+CONSUMER = "journeys"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A person about to start a journey."""
+
+    journey_id: str
+    version: int
+    definition: Definition
+    profile_id: str
+    entry_key: str | None
+    entry_seq: int
+    trigger: dict[str, Any]
+
+
+def react_to_batch(session: Session, batch: PipelineBatch, env: JourneyEnv) -> None:
+    """Start, wake, convert and end runs for the events of one pipeline batch."""
+    now = env.clock()
+    for survivor, merged in batch.merges:
+        _merge(session, survivor, merged, now)
+    tracked = [
+        (event, batch.attribution[event.seq])
+        for event in batch.events
+        if event.type == "track" and event.name and event.seq in batch.attribution
+    ]
+    if not tracked:
+        return
+    journeys = _journeys(session)
+    if not journeys:
+        return
+    _wake_waiting(session, tracked, now)
+    _goals_and_exits(session, tracked, journeys, now)
+    entries = [
+        entry
+        for event, profile_id in tracked
+        for journey_id, (status, version, definition) in journeys.items()
+        if status == "live"
+        and (entry := _event_entry(journey_id, version, definition, event, profile_id))
+    ]
+    enter(session, entries, now)
+
+
+def react_to_segments(session: Session, env: JourneyEnv) -> int:
+    """Start runs on segment entry and end runs on segment exit; return the changes taken."""
+    changes = take(session, consumer=CONSUMER, topics=(segments.ENTERED, segments.EXITED))
+    if not changes:
+        return 0
+    now = env.clock()
+    journeys = _journeys(session)
+    seq = profiles.pipeline_status(session).processed_seq
+    entries = []
+    for change in changes:
+        segment_id = str(change.payload["segment_id"])
+        profile_id = str(change.payload["profile_id"])
+        for journey_id, (status, version, definition) in journeys.items():
+            if change.topic == segments.ENTERED:
+                entry = definition.entry
+                if (
+                    status == "live"
+                    and isinstance(entry, SegmentEntry)
+                    and entry.segment == segment_id
+                ):
+                    trigger = {"segment": {"id": segment_id, "entered_at": now.isoformat()}}
+                    entries.append(
+                        Entry(journey_id, version, definition, profile_id, None, seq, trigger)
+                    )
+            elif definition.exit.segment_left == segment_id:
+                _end_runs(
+                    session,
+                    journey_id,
+                    [profile_id],
+                    now,
+                    f"left segment {segment_id}",
+                )
+    enter(session, entries, now)
+    return len(changes)
+
+
+def enter(session: Session, entries: Sequence[Entry], now: datetime) -> int:
+    """Start runs for these entries where the re-entry rules and limits allow; return how many."""
+    if not entries:
+        return 0
+    journey_ids = sorted({e.journey_id for e in entries})
+    people = sorted({e.profile_id for e in entries})
+    history: dict[tuple[str, str], list[tuple[str, datetime, str | None]]] = {}
+    for chunk in chunks(people):
+        for journey_id, profile_id, status, entered_at, key in session.execute(
+            select(Run.journey_id, Run.profile_id, Run.status, Run.entered_at, Run.entry_key).where(
+                Run.journey_id.in_(journey_ids), Run.profile_id.in_(chunk)
+            )
+        ):
+            history.setdefault((journey_id, profile_id), []).append((status, entered_at, key))
+    started: dict[str, int] = {}
+    limited = {e.journey_id: e.definition.max_entries for e in entries if e.definition.max_entries}
+    for journey_id in limited:
+        started[journey_id] = (
+            session.scalar(
+                select(func.count()).select_from(Run).where(Run.journey_id == journey_id)
+            )
+            or 0
+        )
+    rows = []
+    steps = []
+    for entry in entries:
+        past = history.setdefault((entry.journey_id, entry.profile_id), [])
+        if not _may_enter(entry, past, now):
+            continue
+        limit = limited.get(entry.journey_id)
+        if limit is not None and started[entry.journey_id] >= limit:
+            continue
+        started[entry.journey_id] = started.get(entry.journey_id, 0) + 1
+        past.append(("active", now, entry.entry_key))
+        run_id = new_id("run")
+        rows.append(
+            {
+                "id": run_id,
+                "journey_id": entry.journey_id,
+                "version": entry.version,
+                "profile_id": entry.profile_id,
+                "entry_key": entry.entry_key,
+                "status": "active",
+                "node_id": entry.definition.start,
+                "waiting": False,
+                "due_at": now,
+                "entry_seq": entry.entry_seq,
+                "wait_after_seq": entry.entry_seq,
+                "trigger": entry.trigger,
+                "variables": {},
+                "entered_at": now,
+                "steps": 0,
+            }
+        )
+        steps.append(
+            {
+                "run_id": run_id,
+                "journey_id": entry.journey_id,
+                "version": entry.version,
+                "node_id": "entry",
+                "outcome": "entered",
+                "detail": None,
+                "at": now,
+            }
+        )
+    if rows:
+        insert_ignoring_duplicates(session, Run, rows, ["journey_id", "profile_id", "entry_key"])
+        inserted: set[str] = set()
+        for chunk in chunks([str(row["id"]) for row in rows]):
+            inserted.update(session.scalars(select(Run.id).where(Run.id.in_(chunk))))
+        kept = [step for step in steps if step["run_id"] in inserted]
+        if kept:
+            session.execute(insert(Step), kept)
+        return len(inserted)
+    return 0
+
+
+def _may_enter(
+    entry: Entry, past: Sequence[tuple[str, datetime, str | None]], now: datetime
+) -> bool:
+    if entry.entry_key is not None:
+        # One run per key value, ever; runs for other keys do not count.
+        return all(key != entry.entry_key for _, _, key in past)
+    if any(status == "active" for status, _, _ in past):
+        return False
+    reentry = entry.definition.reentry
+    if not past or reentry.policy == "always":
+        return True
+    if reentry.policy == "never":
+        return False
+    latest = max(entered_at for _, entered_at, _ in past)
+    return latest <= now - timedelta(days=reentry.days or 0)
+
+
+def _event_entry(
+    journey_id: str,
+    version: int,
+    definition: Definition,
+    event: CollectedEvent,
+    profile_id: str,
+) -> Entry | None:
+    entry = definition.entry
+    if not isinstance(entry, EventEntry) or entry.event != event.name:
+        return None
+    properties = event.message.get("properties") or {}
+    if not matches(entry.where, properties):
+        return None
+    key = None
+    if entry.entry_key is not None:
+        value = properties.get(entry.entry_key)
+        if value is None or value == "":
+            # Without the key there is nothing to tell one order from the next.
+            return None
+        key = str(value)[:200]
+    trigger = {
+        "event": {
+            "name": event.name,
+            "properties": properties,
+            "timestamp": event.timestamp.isoformat(),
+            "messageId": event.message_id,
+        }
+    }
+    return Entry(journey_id, version, definition, profile_id, key, event.seq, trigger)
+
+
+def _journeys(session: Session) -> dict[str, tuple[str, int, Definition]]:
+    """Return (status, current version, definition) of every live or paused journey."""
+    rows = session.execute(
+        select(Journey.id, Journey.status, Journey.version).where(
+            Journey.status.in_(("live", "paused")), Journey.version > 0
+        )
+    )
+    return {
+        journey_id: (status, version, definition_of(session, journey_id, version))
+        for journey_id, status, version in rows
+    }
+
+
+def _wake_waiting(
+    session: Session, tracked: Sequence[tuple[CollectedEvent, str]], now: datetime
+) -> None:
+    """Make runs waiting for one of these events due now; the worker checks the filters."""
+    names = sorted({str(event.name) for event, _ in tracked})
+    people = sorted({profile_id for _, profile_id in tracked})
+    for chunk in chunks(people):
+        session.execute(
+            update(Run)
+            .where(
+                Run.status == "active",
+                Run.profile_id.in_(chunk),
+                Run.waiting_for.in_(names),
+            )
+            .values(due_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _goals_and_exits(
+    session: Session,
+    tracked: Sequence[tuple[CollectedEvent, str]],
+    journeys: Mapping[str, tuple[str, int, Definition]],
+    now: datetime,
+) -> None:
+    names = {str(event.name) for event, _ in tracked}
+    versions = _versions(session, journeys)
+    interested = sorted(
+        journey_id
+        for journey_id, definitions in versions.items()
+        if any(
+            (d.goal is not None and d.goal.event in names) or names & set(d.exit.events)
+            for d in definitions.values()
+        )
+    )
+    if not interested:
+        return
+    people = sorted({profile_id for _, profile_id in tracked})
+    runs: dict[str, list[Run]] = {}
+    oldest = now - timedelta(days=366)
+    for chunk in chunks(people):
+        for run in session.scalars(
+            select(Run).where(
+                Run.journey_id.in_(interested),
+                Run.profile_id.in_(chunk),
+                Run.entered_at >= oldest,
+            )
+        ):
+            runs.setdefault(run.profile_id, []).append(run)
+    steps = []
+    for event, profile_id in tracked:
+        properties = event.message.get("properties") or {}
+        for run in runs.get(profile_id, []):
+            if event.seq <= run.entry_seq:
+                continue
+            definition = versions[run.journey_id][run.version]
+            goal = definition.goal
+            if (
+                goal is not None
+                and goal.event == event.name
+                and run.goal_at is None
+                and run.status != "failed"
+                and event.timestamp <= run.entered_at + timedelta(days=goal.window_days)
+                and matches(goal.where, properties)
+            ):
+                run.goal_at = event.timestamp
+                run.revenue = _number(properties.get(goal.revenue_property))
+                steps.append(_step(run, "goal", "converted", str(event.name), now))
+                if goal.exit and run.status == "active":
+                    _finish(run, "exited", f"goal reached: {event.name}", now)
+            if run.status == "active" and event.name in definition.exit.events:
+                steps.append(_step(run, "exit", "exited", str(event.name), now))
+                _finish(run, "exited", f"exit event: {event.name}", now)
+    if steps:
+        session.execute(insert(Step), steps)
+
+
+def _versions(
+    session: Session, journeys: Mapping[str, tuple[str, int, Definition]]
+) -> dict[str, dict[int, Definition]]:
+    found: dict[str, dict[int, Definition]] = {journey_id: {} for journey_id in journeys}
+    for journey_id, version in session.execute(
+        select(JourneyVersion.journey_id, JourneyVersion.version).where(
+            JourneyVersion.journey_id.in_(list(journeys))
+        )
+    ):
+        found[journey_id][version] = definition_of(session, journey_id, version)
+    return found
+
+
+def _end_runs(
+    session: Session, journey_id: str, profile_ids: Iterable[str], now: datetime, reason: str
+) -> None:
+    runs = session.scalars(
+        select(Run).where(
+            Run.journey_id == journey_id,
+            Run.profile_id.in_(list(profile_ids)),
+            Run.status == "active",
+        )
+    )
+    steps = []
+    for run in runs:
+        steps.append(_step(run, "exit", "exited", reason, now))
+        _finish(run, "exited", reason, now)
+    if steps:
+        session.execute(insert(Step), steps)
+
+
+def _merge(session: Session, survivor: str, merged: str, now: datetime) -> None:
+    """Give the merged-away profile's runs to the survivor; end duplicates of its own runs."""
+    theirs = list(session.scalars(select(Run).where(Run.profile_id == merged)))
+    if not theirs:
+        return
+    ours = {
+        (run.journey_id, run.entry_key): run
+        for run in session.scalars(select(Run).where(Run.profile_id == survivor))
+    }
+    for run in theirs:
+        twin = ours.get((run.journey_id, run.entry_key))
+        if twin is None:
+            run.profile_id = survivor
+            ours[(run.journey_id, run.entry_key)] = run
+        elif run.status == "active":
+            _finish(run, "exited", f"merged into {survivor}, who has a run already", now)
+
+
+def _finish(run: Run, status: str, reason: str, now: datetime) -> None:
+    run.status = status
+    run.reason = reason
+    run.finished_at = now
+    run.due_at = None
+    run.waiting = False
+    run.waiting_for = None
+
+
+def _step(
+    run: Run, node_id: str, outcome: str, detail: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "journey_id": run.journey_id,
+        "version": run.version,
+        "node_id": node_id,
+        "outcome": outcome,
+        "detail": detail,
+        "at": now,
+    }
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,231 @@
+"""Publishing, versions, pausing, archiving, re-entry, segments and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.journeys.conftest import Journeys
+
+USER = "U" + "c" * 32
+
+
+def welcome(**changes: Any) -> dict[str, Any]:
+    definition: dict[str, Any] = {
+        "entry": {"type": "event", "event": "Signed Up"},
+        "start": "pause",
+        "nodes": [
+            {"id": "pause", "type": "wait", "duration": "1d", "next": "hello"},
+            {"id": "hello", "type": "send", "template": "welcome", "channels": ["line-oa"]},
+        ],
+    }
+    return definition | changes
+
+
+def test_validation_names_every_problem_at_its_path(journeys: Journeys) -> None:
+    bad = welcome(
+        nodes=[
+            {"id": "pause", "type": "wait", "duration": "soon", "next": "hello"},
+            {"id": "hello", "type": "send", "template": "nope", "channels": ["fax"]},
+            {"id": "lost", "type": "exit"},
+        ]
+    )
+    shape = journeys.api("POST", "/api/journeys/validate", json={"definition": bad}).json()
+    assert shape["valid"] is False
+    assert [p["path"] for p in shape["problems"]] == ["nodes[0].duration"]
+    bad["nodes"][0]["duration"] = "1h"
+    found = journeys.api("POST", "/api/journeys/validate", json={"definition": bad}).json()
+    assert {(p["path"], p["message"]) for p in found["problems"]} == {
+        ("nodes[2]", "'lost' cannot be reached from the start"),
+    }
+    del bad["nodes"][2]
+    found = journeys.api("POST", "/api/journeys/validate", json={"definition": bad}).json()
+    assert {(p["path"], p["message"]) for p in found["problems"]} == {
+        ("nodes[1].template", "no template named 'nope'"),
+        ("nodes[1].channels[0]", "no channel named 'fax'"),
+    }
+    created = journeys.api("POST", "/api/journeys", json={"name": "j", "definition": bad})
+    assert created.status_code == 201
+    refused = journeys.api("POST", f"/api/journeys/{created.json()['id']}/publish")
+    assert refused.status_code == 400
+    assert "no template named 'nope'" in refused.json()["detail"]
+    malformed = journeys.api("POST", "/api/journeys", json={"name": "k", "definition": {}})
+    assert malformed.status_code == 400
+    assert "entry: Field required" in malformed.json()["detail"]
+    twice = journeys.api("POST", "/api/journeys", json={"name": "j", "definition": welcome()})
+    assert twice.status_code == 409
+
+
+def test_pausing_holds_timers_and_resuming_fires_them(journeys: Journeys) -> None:
+    pid = journeys.person("Kaew", line_user_id=USER, consents=("line",))
+    journey = journeys.publish(welcome())
+    journeys.track(pid, "Signed Up")
+    assert journeys.api("POST", f"/api/journeys/{journey}/pause").json()["status"] == "paused"
+    other = journeys.person("Ton", line_user_id="U" + "d" * 32, consents=("line",))
+    journeys.track(other, "Signed Up")
+    assert len(journeys.runs(journey)) == 1
+    journeys.wait(days=2)
+    assert journeys.line_texts() == []
+    assert journeys.api("POST", f"/api/journeys/{journey}/resume").json()["status"] == "live"
+    journeys.settle()
+    assert journeys.line_texts() == ["สวัสดีคุณKaew"]
+
+
+def test_archiving_ends_the_runs_in_flight(journeys: Journeys) -> None:
+    pid = journeys.person("Nok", line_user_id=USER, consents=("line",))
+    journey = journeys.publish(welcome())
+    journeys.track(pid, "Signed Up")
+    archived = journeys.api("POST", f"/api/journeys/{journey}/archive")
+    assert archived.json()["status"] == "archived"
+    [run] = journeys.runs(journey)
+    assert run["status"] == "exited"
+    assert run["reason"] == "the journey was archived"
+    journeys.wait(days=2)
+    assert journeys.line_texts() == []
+    again = journeys.api("POST", f"/api/journeys/{journey}/publish")
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize("migrate", [False, True])
+def test_runs_keep_their_version_unless_the_new_one_migrates_them(
+    journeys: Journeys, migrate: bool
+) -> None:
+    pid = journeys.person("Fah", line_user_id=USER, consents=("line",))
+    journey = journeys.publish(welcome())
+    journeys.track(pid, "Signed Up")
+    second = welcome(migrate_runs=migrate)
+    second["nodes"][1]["next"] = "mark"
+    second["nodes"].append({"id": "mark", "type": "emit", "event": "Welcomed"})
+    body = {"name": "welcome v2", "definition": second}
+    assert journeys.api("PUT", f"/api/journeys/{journey}", json=body).status_code == 200
+    published = journeys.api("POST", f"/api/journeys/{journey}/publish").json()
+    assert published["version"] == 2
+    journeys.wait(days=1, minutes=1)
+    [run] = journeys.runs(journey)
+    assert run["version"] == (2 if migrate else 1)
+    outcomes = [s["node_id"] for s in journeys.run(run["id"])["steps"]]
+    assert ("mark" in outcomes) is migrate
+    assert journeys.line_texts() == ["สวัสดีคุณFah"]
+
+
+@pytest.mark.parametrize(
+    ("reentry", "expected"),
+    [({"policy": "never"}, 1), ({"policy": "always"}, 3), ({"policy": "after", "days": 2}, 2)],
+)
+def test_reentry_policies(journeys: Journeys, reentry: dict[str, Any], expected: int) -> None:
+    pid = journeys.person("Dao", line_user_id=USER)
+    quick = {
+        "entry": {"type": "event", "event": "Visited"},
+        "reentry": reentry,
+        "start": "e",
+        "nodes": [{"id": "e", "type": "emit", "event": "Greeted"}],
+    }
+    journey = journeys.publish(quick)
+    for _ in range(3):
+        journeys.track(pid, "Visited")
+        journeys.wait(days=1, hours=1)
+    assert len(journeys.runs(journey)) == expected
+
+
+def test_max_entries_caps_the_runs(journeys: Journeys) -> None:
+    people = [journeys.person(f"P{i}", line_user_id=f"U{i:032d}") for i in range(3)]
+    journey = journeys.publish(
+        {
+            "entry": {"type": "event", "event": "Visited"},
+            "max_entries": 2,
+            "start": "e",
+            "nodes": [{"id": "e", "type": "emit", "event": "Greeted"}],
+        }
+    )
+    for pid in people:
+        journeys.track(pid, "Visited")
+    assert len(journeys.runs(journey)) == 2
+
+
+def test_entering_a_segment_starts_and_leaving_it_ends_a_run(journeys: Journeys) -> None:
+    segment = journeys.api(
+        "POST",
+        "/api/segments",
+        json={"name": "VIP", "condition": {"trait": "tier", "op": "eq", "value": "vip"}},
+    ).json()["id"]
+    journey = journeys.publish(
+        {
+            "entry": {"type": "segment", "segment": segment},
+            "exit": {"segment_left": segment},
+            "start": "wait",
+            "nodes": [
+                {"id": "wait", "type": "wait", "duration": "3d", "next": "invite"},
+                {"id": "invite", "type": "emit", "event": "VIP Invited"},
+            ],
+        }
+    )
+    pid = journeys.person("Boonmee", line_user_id=USER, traits={"tier": "vip"})
+    journeys.settle()
+    [run] = journeys.runs(journey)
+    assert run["status"] == "active"
+    assert run["node_id"] == "wait"
+    user = journeys.user_of(pid)
+    downgrade = {"type": "identify", "userId": user, "traits": {"tier": "gold"}}
+    response = journeys.kit.ws.client.post(
+        "/v1/identify", json=downgrade, headers={"X-Write-Key": journeys.kit.ws.write_key}
+    )
+    assert response.status_code == 200
+    journeys.settle()
+    [run] = journeys.runs(journey)
+    assert run["status"] == "exited"
+    assert run["reason"] == f"left segment {segment}"
+
+
+def test_metrics_count_nodes_goals_and_uplift_against_the_holdout(journeys: Journeys) -> None:
+    journey = journeys.publish(
+        {
+            "entry": {"type": "event", "event": "Signed Up"},
+            "goal": {"event": "Order Completed", "window_days": 7},
+            "start": "hold",
+            "nodes": [
+                {"id": "hold", "type": "holdout", "percent": 30, "next": "split"},
+                {
+                    "id": "split",
+                    "type": "split",
+                    "paths": [
+                        {"name": "A", "weight": 1, "next": "wait"},
+                        {"name": "B", "weight": 1, "next": "wait"},
+                    ],
+                },
+                {"id": "wait", "type": "wait", "duration": "1d", "next": "hello"},
+                {"id": "hello", "type": "send", "template": "welcome", "channels": ["line-oa"]},
+            ],
+        }
+    )
+    people = [
+        journeys.person(f"P{i}", line_user_id=f"U{i:032d}", consents=("line",)) for i in range(40)
+    ]
+    for pid in people:
+        journeys.track(pid, "Signed Up")
+    metrics = journeys.metrics(journey)
+    assert metrics["entered"] == 40
+    held = metrics["held_out"]
+    assert 0 < held < 40
+    nodes = {n["node_id"]: n for n in metrics["nodes"]}
+    assert nodes["hold"]["outcomes"] == {"held_out": held, "treated": 40 - held}
+    assert nodes["wait"]["waiting"] == 40 - held
+    assert sum(nodes["split"]["outcomes"].values()) == 40 - held
+    for pid in people[:10]:
+        journeys.track(pid, "Order Completed", revenue=100)
+    journeys.wait(days=1, minutes=1)
+    metrics = journeys.metrics(journey)
+    arms = {arm["arm"]: arm for arm in metrics["arms"]}
+    # Converting ends the run (the goal's exit defaults to true): they get no message.
+    assert metrics["nodes"][3]["messages"] == {"sent": 40 - held - arms["treated"]["converted"]}
+    assert metrics["exited"] == arms["treated"]["converted"]
+    assert arms["treated"]["runs"] + arms["holdout"]["runs"] == 40
+    assert arms["treated"]["converted"] + arms["holdout"]["converted"] == 10
+    assert arms["treated"]["revenue"] == 100 * arms["treated"]["converted"]
+    assert arms["path:A"]["runs"] + arms["path:B"]["runs"] == arms["treated"]["runs"]
+    [uplift] = [u for u in metrics["uplift"] if u["arm"] == "treated"]
+    treated, holdout = arms["treated"], arms["holdout"]
+    assert uplift["absolute"] == pytest.approx(
+        treated["conversion_rate"] - holdout["conversion_rate"]
+    )
+    assert uplift["ci_low"] < uplift["absolute"] < uplift["ci_high"]
