@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
@@ -135,13 +135,19 @@ class Runtime:
 
     def journey_env(self) -> journeys.JourneyEnv:
         """Return what running journeys needs, on the messaging rules' clock."""
+        clock = self.messaging_rules.clock
+
+        def segment_context() -> CompileContext:
+            # Conditions in journeys see "today" on the journeys' clock.
+            return replace(self.segment_context(), now=clock().replace(second=0, microsecond=0))
+
         return journeys.JourneyEnv(
             messaging=self.messaging_rules,
             catalog=self.catalog,
             currency=self.settings.default_currency,
             timezone=self.settings.timezone,
-            segment_context=self.segment_context,
-            clock=self.messaging_rules.clock,
+            segment_context=segment_context,
+            clock=clock,
         )
 
     def advance_journeys(self, *, limit: int = 500) -> int:
@@ -149,6 +155,7 @@ class Runtime:
         env = self.journey_env()
         with self.db.transaction() as session:
             changed = journeys.react_to_segments(session, env)
+            changed += journeys.react_to_clock(session, env)
             return changed + journeys.advance_due(session, env, limit=limit)
 
     def dispatcher(self) -> messaging.Dispatcher:
@@ -202,6 +209,9 @@ class Runtime:
 
         # Erasure order: what points at identifiers and profiles goes before them.
         holders = (
+            PersonalDataHolder(
+                "journeys", journeys.export_personal_data, journeys.erase_personal_data
+            ),
             PersonalDataHolder(
                 "messaging", messaging.export_personal_data, messaging.erase_personal_data
             ),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -229,3 +232,91 @@ def test_metrics_count_nodes_goals_and_uplift_against_the_holdout(journeys: Jour
         treated["conversion_rate"] - holdout["conversion_rate"]
     )
     assert uplift["ci_low"] < uplift["absolute"] < uplift["ci_high"]
+
+
+def test_a_persons_runs_coupons_and_tasks_are_exported_and_erased(journeys: Journeys) -> None:
+    pid = journeys.person("Tan", line_user_id=USER)
+    journey = journeys.publish(
+        {
+            "entry": {"type": "event", "event": "Complaint Filed"},
+            "start": "c",
+            "nodes": [
+                {"id": "c", "type": "coupon", "amount": 50, "next": "t"},
+                {"id": "t", "type": "task", "team": "care", "title": "โทรหาลูกค้า"},
+            ],
+        }
+    )
+    journeys.track(pid, "Complaint Filed")
+    response = journeys.api("GET", f"/api/privacy/profiles/{pid}/export")
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    [run] = json.loads(archive.read("journey_runs.json"))
+    assert run["journey_id"] == journey
+    assert [s["node_id"] for s in run["steps"]] == ["entry", "c", "t"]
+    assert len(json.loads(archive.read("coupons.json"))) == 1
+    [task] = json.loads(archive.read("tasks.json"))
+    assert task["title"] == "โทรหาลูกค้า"
+    erased = journeys.api("POST", f"/api/privacy/profiles/{pid}/erase", json={})
+    assert erased.status_code in (200, 201), erased.text
+    assert journeys.runs(journey) == []
+    assert journeys.api("GET", "/api/journeys/tasks", params={"team": "care"}).json() == []
+
+
+def test_a_birthday_entry_starts_once_a_year_at_nine_local_time(journeys: Journeys) -> None:
+    # 03:00 UTC on 24 November is 10:00 in Bangkok: the first tick is tomorrow at 09:00.
+    today = journeys.person("Malee", line_user_id=USER, traits={"birthday": "1990-11-24"})
+    tomorrow = journeys.person(
+        "Nok", line_user_id="U" + "e" * 32, traits={"birthday": "1988-11-25"}
+    )
+    journeys.person("Ton", line_user_id="U" + "f" * 32, traits={"birthday": "1985-03-01"})
+    journey = journeys.publish(
+        {
+            "entry": {"type": "date", "trait": "birthday", "at": "09:00"},
+            "start": "hbd",
+            "nodes": [{"id": "hbd", "type": "emit", "event": "Birthday Greeted"}],
+        }
+    )
+    journeys.wait(hours=22)
+    assert journeys.runs(journey) == []
+    journeys.wait(hours=1)
+    [run] = journeys.runs(journey)
+    assert run["profile_id"] == tomorrow
+    assert run["entry_key"] == "2026"
+    assert run["status"] == "completed"
+    journeys.wait(hours=1)
+    assert len(journeys.runs(journey)) == 1
+    journeys.wait(days=364)
+    assert {r["profile_id"] for r in journeys.runs(journey)} == {tomorrow, today}
+
+
+def test_a_schedule_entry_enters_the_segment_each_week(journeys: Journeys) -> None:
+    segment = journeys.api(
+        "POST",
+        "/api/segments",
+        json={"name": "Gold", "condition": {"trait": "tier", "op": "eq", "value": "gold"}},
+    ).json()["id"]
+    people = [
+        journeys.person(f"G{i}", line_user_id=f"U{i:032d}", traits={"tier": "gold"})
+        for i in range(3)
+    ]
+    journey = journeys.publish(
+        {
+            "entry": {
+                "type": "schedule",
+                "segment": segment,
+                "every": "week",
+                "weekday": "mon",
+                "at": "10:00",
+            },
+            "reentry": {"policy": "always"},
+            "start": "news",
+            "nodes": [{"id": "news", "type": "emit", "event": "Weekly News"}],
+        }
+    )
+    # Tuesday 24 November 2026, 10:00 Bangkok: the next Monday 10:00 is in six days.
+    journeys.wait(days=5, hours=23)
+    assert journeys.runs(journey) == []
+    journeys.wait(hours=2)
+    assert sorted(r["profile_id"] for r in journeys.runs(journey)) == sorted(people)
+    journeys.wait(days=7)
+    assert len(journeys.runs(journey)) == 6

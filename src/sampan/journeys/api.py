@@ -19,6 +19,8 @@ from sampan.journeys.schemas import (
     JourneyOut,
     RedeemInput,
     RunOut,
+    SimulationInput,
+    SimulationOut,
     TaskOut,
     ValidationOut,
 )
@@ -168,6 +170,15 @@ def list_runs(
         return service.list_runs(
             session, journey_id=journey_id, status=status, profile_id=profile_id, limit=limit
         )
+
+
+@router.post(
+    "/{journey_id}/simulate", response_model=SimulationOut, summary="Simulate for one person"
+)
+def simulate(journey_id: str, data: SimulationInput, db: Db, env: Env, _: Reader) -> SimulationOut:
+    """Walk the draft (or a version) for a real or synthetic person; nothing is written or sent."""
+    with db.reading() as session:
+        return service.simulate_journey(session, journey_id=journey_id, data=data, env=env)
 
 
 @router.get("/{journey_id}/metrics", response_model=JourneyMetrics, summary="Journey metrics")

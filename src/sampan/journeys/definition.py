@@ -86,7 +86,33 @@ class SegmentEntry(_Strict):
     segment: str = Field(min_length=1, max_length=60, description="segment id")
 
 
-EntryRule = Annotated[EventEntry | SegmentEntry, Field(discriminator="type")]
+class DateEntry(_Strict):
+    """Start a run on the anniversary of a date trait (a birthday), at a local time."""
+
+    type: Literal["date"]
+    trait: str = Field(min_length=1, max_length=200, examples=["birthday"])
+    at: str = Field(default="09:00", examples=["09:00"])
+    days_before: int = Field(default=0, ge=0, le=60)
+
+    _check_at = field_validator("at")(_time_of_day)
+
+
+class ScheduleEntry(_Strict):
+    """Start a run for every member of a segment at each tick of a schedule."""
+
+    type: Literal["schedule"]
+    segment: str = Field(min_length=1, max_length=60, description="segment id")
+    every: Literal["day", "week", "month"]
+    at: str = Field(default="09:00", examples=["09:00"])
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None
+    day: int | None = Field(default=None, ge=1, le=28)
+
+    _check_at = field_validator("at")(_time_of_day)
+
+
+EntryRule = Annotated[
+    EventEntry | SegmentEntry | DateEntry | ScheduleEntry, Field(discriminator="type")
+]
 
 
 class Reentry(_Strict):
@@ -352,6 +378,12 @@ def _graph_problems(definition: Definition) -> Iterator[Problem]:
                 yield Problem(f"nodes[{i}].paths", "at least one weight must be above 0")
         if isinstance(node, CouponNode) and (node.percent is None) == (node.amount is None):
             yield Problem(f"nodes[{i}]", "a coupon takes either percent or amount")
+    entry = definition.entry
+    if isinstance(entry, ScheduleEntry):
+        if entry.weekday is not None and entry.every != "week":
+            yield Problem("entry.weekday", "is only for every: week")
+        if entry.day is not None and entry.every != "month":
+            yield Problem("entry.day", "is only for every: month")
     reentry = definition.reentry
     if (reentry.policy == "after") != (reentry.days is not None):
         yield Problem("reentry.days", "is required with policy 'after' and only with it")
@@ -405,7 +437,7 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     for part in error["loc"]:
         if isinstance(part, int):
             parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
-        elif part in _NODE_TAGS or part in {"event", "segment"} and parts == ["entry"]:
+        elif part in _NODE_TAGS or part in _ENTRY_TAGS and parts == ["entry"]:
             # The discriminator tag pydantic puts in the path is not a JSON field.
             continue
         else:
@@ -414,7 +446,7 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     if error["type"] == "union_tag_invalid":
         message = f"type must be one of {', '.join(sorted(_NODE_TAGS))}"
         if parts == ["entry"]:
-            message = "type must be one of event, segment"
+            message = f"type must be one of {', '.join(_ENTRY_TAGS)}"
     elif error["type"] == "union_tag_not_found":
         message = "type is required"
     elif error["type"] == "extra_forbidden":
@@ -423,6 +455,7 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     return Problem(".".join(parts), message)
 
 
+_ENTRY_TAGS = ("event", "segment", "date", "schedule")
 _NODE_TAGS = frozenset(
     {
         "wait",

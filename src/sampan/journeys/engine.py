@@ -79,7 +79,7 @@ def definition_of(session: Session, journey_id: str, version: int) -> Definition
 
 
 @dataclass
-class _Effects:
+class Effects:
     """What a round of steps writes besides the runs themselves."""
 
     steps: list[dict[str, Any]] = field(default_factory=list)
@@ -106,7 +106,7 @@ def advance_due(session: Session, env: JourneyEnv, *, limit: int = 500) -> int:
     runs = list(session.scalars(query))
     if not runs:
         return 0
-    effects = _Effects()
+    effects = Effects()
     facts = {
         f.profile_id: f
         for f in profiles.facts_of(
@@ -115,12 +115,12 @@ def advance_due(session: Session, env: JourneyEnv, *, limit: int = 500) -> int:
     }
     for run in runs:
         definition = definition_of(session, run.journey_id, run.version)
-        _Walker(session, env, run, definition, effects, facts.get(run.profile_id), now).walk()
+        Walker(session, env, run, definition, effects, facts.get(run.profile_id), now).walk()
     _write(session, env, effects, now)
     return len(runs)
 
 
-class _Walker:
+class Walker:
     """Takes one run from node to node until it waits or ends."""
 
     def __init__(
@@ -129,7 +129,7 @@ class _Walker:
         env: JourneyEnv,
         run: Run,
         definition: Definition,
-        effects: _Effects,
+        effects: Effects,
         facts: ProfileFacts | None,
         now: datetime,
     ) -> None:
@@ -142,6 +142,7 @@ class _Walker:
         self.now = now
 
     def walk(self) -> None:
+        """Execute nodes until the run waits, ends or took its share of steps this round."""
         run = self.run
         for _ in range(MAX_STEPS_PER_ROUND):
             if run.status != "active" or run.node_id is None:
@@ -169,13 +170,7 @@ class _Walker:
         if isinstance(node, WaitForEventNode):
             return self._wait_for_event(node)
         if isinstance(node, BranchNode):
-            matched = segments.matching(
-                self.session,
-                condition=node.condition,
-                profile_ids=[self.run.profile_id],
-                context=self.env.segment_context(),
-            )
-            outcome = "yes" if self.run.profile_id in matched else "no"
+            outcome = "yes" if self.condition_holds(node) else "no"
             return self._go(node, outcome, node.yes if outcome == "yes" else node.no)
         if isinstance(node, SplitNode):
             path = pick_path(self.run.id, node)
@@ -209,6 +204,25 @@ class _Walker:
         self._finish("completed", f"reached exit node {node.id}")
         return False
 
+    def condition_holds(self, node: BranchNode) -> bool:
+        """Return whether the person matches a branch's condition now."""
+        matched = segments.matching(
+            self.session,
+            condition=node.condition,
+            profile_ids=[self.run.profile_id],
+            context=self.env.segment_context(),
+        )
+        return self.run.profile_id in matched
+
+    def events_since(self, name: str, after_seq: int) -> list[tuple[int, dict[str, Any]]]:
+        """Return (seq, properties) of the person's events of a name after a log position."""
+        return [
+            (seq, props)
+            for seq, _, _, props in segments.events_after(
+                self.session, profile_id=self.run.profile_id, names=[name], after_seq=after_seq
+            )
+        ]
+
     def _wait(self, node: Any, until: datetime) -> bool:
         run = self.run
         if not run.waiting:
@@ -230,12 +244,7 @@ class _Walker:
             self._step(node.id, "waiting", f"for {node.event} until {timeout.isoformat()}")
         seen = [
             (seq, props)
-            for seq, _, _, props in segments.events_after(
-                self.session,
-                profile_id=run.profile_id,
-                names=[node.event],
-                after_seq=run.wait_after_seq or 0,
-            )
+            for seq, props in self.events_since(node.event, run.wait_after_seq or 0)
             if matches(node.where, props)
         ]
         if seen:
@@ -348,6 +357,7 @@ class _Walker:
 
     @property
     def zone(self) -> ZoneInfo:
+        """Return the person's time zone (``timezone`` trait), else the workspace's."""
         name = self.facts.traits.get("timezone") if self.facts else None
         for candidate in (name, self.env.timezone):
             if isinstance(candidate, str):
@@ -358,7 +368,7 @@ class _Walker:
         return ZoneInfo("Asia/Bangkok")
 
 
-def _write(session: Session, env: JourneyEnv, effects: _Effects, now: datetime) -> None:
+def _write(session: Session, env: JourneyEnv, effects: Effects, now: datetime) -> None:
     if effects.steps:
         session.execute(insert(Step), effects.steps)
     if effects.coupons:

@@ -25,6 +25,8 @@ class Journey(Base):
     # The version new runs start on; 0 until the first publish.
     version: Mapped[int] = mapped_column(Integer, default=0)
     playbook: Mapped[str | None] = mapped_column(String(60), default=None)
+    # The last tick of a date or schedule entry that started runs.
+    ticked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

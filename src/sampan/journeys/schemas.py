@@ -178,3 +178,77 @@ class RedeemInput(BaseModel):
     """The order a coupon is used for."""
 
     order_id: str = Field(min_length=1, max_length=200)
+
+
+class SimulatedTrigger(BaseModel):
+    """The event that starts the simulated run."""
+
+    event: str = Field(min_length=1, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class LaterEvent(BaseModel):
+    """An event the simulated person does some time after entering."""
+
+    after: str = Field(examples=["30m"], description="a duration after entry, e.g. 30m, 2d")
+    event: str = Field(min_length=1, max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class SimulationInput(BaseModel):
+    """Who to simulate, what they do later, and how far to look ahead."""
+
+    profile_id: str | None = Field(default=None, description="a real person; else synthetic")
+    trigger: SimulatedTrigger | None = None
+    events: list[LaterEvent] = Field(default_factory=list, max_length=100)
+    branches: dict[str, Literal["yes", "no"]] = Field(
+        default_factory=dict, description="forced branch outcomes by node id"
+    )
+    version: int | None = Field(
+        default=None, ge=1, description="a published version; else the draft"
+    )
+    horizon: str = Field(default="90d")
+
+
+class SimulatedStep(BaseModel):
+    """A node the simulated run passed."""
+
+    node_id: str
+    outcome: str
+    detail: str | None
+    at: datetime
+    offset: str
+
+
+class SimulatedMessage(BaseModel):
+    """A message the run would queue, rendered per channel kind for a real person."""
+
+    node_id: str
+    at: datetime
+    offset: str
+    template: str
+    channels: list[str]
+    category: str
+    coupon_code: str | None
+    preview: dict[str, Any]
+
+
+class SimulatedEvent(BaseModel):
+    """An event or profile update the run would write."""
+
+    type: str
+    event: str | None
+    traits: dict[str, Any] | None
+
+
+class SimulationOut(BaseModel):
+    """Where the simulated run ended, the path it took and what it would have sent."""
+
+    status: Literal["completed", "exited", "held_out", "failed", "waiting"]
+    reason: str | None
+    converted_at: datetime | None
+    path: list[SimulatedStep]
+    messages: list[SimulatedMessage]
+    events: list[SimulatedEvent]
+    coupons: list[str]
+    tasks: list[str]

@@ -6,15 +6,17 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import Conflict, InvalidInput, NotFound
 from sampan.core.ids import new_id
+from sampan.core.personal_data import DataSubject, Rows
 from sampan.core.stats import compare_rates
 from sampan.db.rows import affected_rows
-from sampan.journeys import engine, triggers
+from sampan.journeys import engine, simulate, triggers
 from sampan.journeys.definition import (
     BranchNode,
     Definition,
@@ -36,6 +38,8 @@ from sampan.journeys.schemas import (
     NodeCounts,
     ProblemOut,
     RunOut,
+    SimulationInput,
+    SimulationOut,
     StepOut,
     TaskOut,
     UpliftOut,
@@ -50,6 +54,8 @@ __all__ = [
     "archive_journey",
     "complete_task",
     "create_journey",
+    "erase_personal_data",
+    "export_personal_data",
     "get_coupon",
     "get_journey",
     "get_run",
@@ -61,8 +67,10 @@ __all__ = [
     "pause_journey",
     "publish_journey",
     "react_to_batch",
+    "react_to_clock",
     "react_to_segments",
     "redeem_coupon",
+    "simulate_journey",
     "update_journey",
     "validate_definition",
 ]
@@ -70,6 +78,7 @@ __all__ = [
 advance_due = engine.advance_due
 react_to_batch = triggers.react_to_batch
 react_to_segments = triggers.react_to_segments
+react_to_clock = triggers.react_to_clock
 _WAIT_TYPES = ("wait", "wait_until", "wait_for_event")
 
 
@@ -177,6 +186,9 @@ def publish_journey(
             .values(version=row.version)
             .execution_options(synchronize_session=False)
         )
+    if row.ticked_at is None:
+        # Date and schedule entries tick from the first publish on, not retroactively.
+        row.ticked_at = now
     row.status = "live"
     row.updated_at = now
     session.flush()
@@ -338,6 +350,14 @@ def journey_metrics(session: Session, *, journey_id: str) -> JourneyMetrics:
     )
 
 
+def simulate_journey(
+    session: Session, *, journey_id: str, data: SimulationInput, env: JourneyEnv
+) -> SimulationOut:
+    """Run the draft (or a version) for one person on a fast-forward clock, writing nothing."""
+    row = _journey(session, journey_id)
+    return simulate.simulate(session, journey_id=row.id, data=data, env=env, draft=row.draft)
+
+
 def list_tasks(session: Session, *, team: str | None = None, status: str = "open") -> list[TaskOut]:
     """Return tasks journeys created, oldest first, for one team or all."""
     query = select(Task).where(Task.status == status)
@@ -420,6 +440,42 @@ def _coupon_out(row: Coupon) -> CouponOut:
         redeemed_at=row.redeemed_at,
         order_id=row.order_id,
     )
+
+
+def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
+    """Return the person's runs with their paths, coupons and tasks."""
+    ids = list(subject.profile_ids)
+    runs = list(session.scalars(select(Run).where(Run.profile_id.in_(ids)).order_by(Run.id)))
+    steps: dict[str, list[StepOut]] = {}
+    for chunk in chunks([run.id for run in runs]):
+        for step in session.scalars(select(Step).where(Step.run_id.in_(chunk)).order_by(Step.id)):
+            steps.setdefault(step.run_id, []).append(
+                StepOut(node_id=step.node_id, outcome=step.outcome, detail=step.detail, at=step.at)
+            )
+    coupons = session.scalars(select(Coupon).where(Coupon.profile_id.in_(ids)))
+    tasks = session.scalars(select(Task).where(Task.profile_id.in_(ids)))
+    return {
+        "journey_runs": [
+            _run_out(run, steps.get(run.id, [])).model_dump(mode="json") for run in runs
+        ],
+        "coupons": [_coupon_out(row).model_dump(mode="json") for row in coupons],
+        "tasks": [_task_out(row).model_dump(mode="json") for row in tasks],
+    }
+
+
+def erase_personal_data(session: Session, subject: DataSubject) -> Mapping[str, int]:
+    """Delete the person's runs and their steps, coupons and tasks."""
+    ids = list(subject.profile_ids)
+    run_ids = list(session.scalars(select(Run.id).where(Run.profile_id.in_(ids))))
+    steps = 0
+    for chunk in chunks(run_ids):
+        steps += affected_rows(session, delete(Step).where(Step.run_id.in_(chunk)))
+    return {
+        "journey_steps": steps,
+        "journey_runs": affected_rows(session, delete(Run).where(Run.profile_id.in_(ids))),
+        "coupons": affected_rows(session, delete(Coupon).where(Coupon.profile_id.in_(ids))),
+        "tasks": affected_rows(session, delete(Task).where(Task.profile_id.in_(ids))),
+    }
 
 
 def _arms(session: Session, journey_id: str) -> list[ArmOut]:

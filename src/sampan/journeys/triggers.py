@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +22,14 @@ from sampan.core.batching import chunks
 from sampan.core.ids import new_id
 from sampan.db.outbox import take
 from sampan.db.upsert import insert_ignoring_duplicates
-from sampan.journeys.definition import Definition, EventEntry, SegmentEntry
+from sampan.journeys.definition import (
+    WEEKDAYS,
+    DateEntry,
+    Definition,
+    EventEntry,
+    ScheduleEntry,
+    SegmentEntry,
+)
 from sampan.journeys.engine import definition_of, matches
 from sampan.journeys.models import Journey, JourneyVersion, Run, Step
 from sampan.journeys.schemas import JourneyEnv
@@ -105,6 +114,122 @@ def react_to_segments(session: Session, env: JourneyEnv) -> int:
                 )
     enter(session, entries, now)
     return len(changes)
+
+
+def react_to_clock(session: Session, env: JourneyEnv) -> int:
+    """Start the runs of date and schedule entries whose tick has come; return how many.
+
+    A journey's first tick is the first one after it was published. Ticks missed while no
+    worker ran are caught up once, not once each.
+    """
+    now = env.clock()
+    zone = _zone(env.timezone)
+    started = 0
+    for row in session.scalars(
+        select(Journey).where(Journey.status == "live", Journey.version > 0)
+    ):
+        definition = definition_of(session, row.id, row.version)
+        entry = definition.entry
+        if not isinstance(entry, DateEntry | ScheduleEntry):
+            continue
+        tick = last_tick(entry, now, zone)
+        if row.ticked_at is None or tick <= row.ticked_at:
+            continue
+        row.ticked_at = tick
+        seq = profiles.pipeline_status(session).processed_seq
+        if isinstance(entry, DateEntry):
+            entries = _anniversaries(
+                session, env, row.id, row.version, definition, entry, tick, seq
+            )
+        else:
+            trigger = {"schedule": {"segment": entry.segment, "tick": tick.isoformat()}}
+            entries = [
+                Entry(row.id, row.version, definition, profile_id, None, seq, trigger)
+                for profile_id in segments.member_ids(session, segment_id=entry.segment)
+            ]
+        started += enter(session, entries, now)
+    return started
+
+
+def last_tick(entry: DateEntry | ScheduleEntry, now: datetime, zone: ZoneInfo) -> datetime:
+    """Return the latest scheduled moment at or before ``now``."""
+    at = clock_time.fromisoformat(entry.at)
+    local = now.astimezone(zone)
+    day = local.date()
+    for _ in range(62):
+        candidate = datetime.combine(day, at, tzinfo=zone)
+        if candidate <= local and _on_schedule(entry, day):
+            return candidate.astimezone(UTC)
+        day -= timedelta(days=1)
+    raise AssertionError("every schedule ticks at least once in 62 days")
+
+
+def _on_schedule(entry: DateEntry | ScheduleEntry, day: date) -> bool:
+    if isinstance(entry, DateEntry) or entry.every == "day":
+        return True
+    if entry.every == "week":
+        return day.weekday() == WEEKDAYS.index(entry.weekday or "mon")
+    return day.day == (entry.day or 1)
+
+
+def _anniversaries(
+    session: Session,
+    env: JourneyEnv,
+    journey_id: str,
+    version: int,
+    definition: Definition,
+    entry: DateEntry,
+    tick: datetime,
+    seq: int,
+) -> list[Entry]:
+    """Return an entry for each person whose date comes round within the window."""
+    condition = {"trait": entry.trait, "op": "anniversary_within_days", "days": entry.days_before}
+    people = segments.select_people(session, condition=condition, context=env.segment_context())
+    today = tick.astimezone(_zone(env.timezone)).date()
+    found = []
+    for facts in profiles.facts_of(session, profile_ids=people, currency=env.currency):
+        anniversary = next_anniversary(facts.traits.get(entry.trait), today)
+        if anniversary is None or (anniversary - today).days > entry.days_before:
+            continue
+        trigger = {"date": {"trait": entry.trait, "anniversary": anniversary.isoformat()}}
+        # Once a year: the year of the anniversary is the entry key.
+        found.append(
+            Entry(
+                journey_id,
+                version,
+                definition,
+                facts.profile_id,
+                str(anniversary.year),
+                seq,
+                trigger,
+            )
+        )
+    return found
+
+
+def next_anniversary(value: Any, today: date) -> date | None:
+    """Return the first anniversary of a date trait on or after today (29 Feb: 1 March)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        born = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = born.replace(year=year)
+        except ValueError:
+            candidate = date(year, 3, 1)
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Bangkok")
 
 
 def enter(session: Session, entries: Sequence[Entry], now: datetime) -> int:

@@ -264,6 +264,13 @@ def check_condition(
     _check(session, None, condition, context)
 
 
+def select_people(
+    session: Session, *, condition: dict[str, Any], context: CompileContext
+) -> list[str]:
+    """Return everyone a condition selects now."""
+    return list(session.scalars(members_query(parse_condition(condition), context)))
+
+
 def matching(
     session: Session,
     *,
