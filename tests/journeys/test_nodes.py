@@ -184,3 +184,34 @@ def test_a_wait_until_fires_at_the_local_time(journeys: Journeys) -> None:
     assert journeys.runs(journey)[0]["status"] == "active"
     journeys.wait(minutes=2)
     assert journeys.runs(journey)[0]["status"] == "completed"
+
+
+def test_a_send_takes_its_templates_category_unless_the_node_says(journeys: Journeys) -> None:
+    notice = {**CART, "name": "notice", "category": "transactional"}
+    assert journeys.api("POST", "/api/messaging/templates", json=notice).status_code == 201
+    pid = journeys.person("Kaew", line_user_id=USER, consents=("line",))
+    journeys.publish(
+        on_event(
+            "Order Shipped",
+            [
+                {
+                    "id": "as-is",
+                    "type": "send",
+                    "template": "notice",
+                    "channels": ["line-oa"],
+                    "next": "m",
+                },
+                {
+                    "id": "m",
+                    "type": "send",
+                    "template": "notice",
+                    "channels": ["line-oa"],
+                    "category": "marketing",
+                },
+            ],
+        )
+    )
+    journeys.track(pid, "Order Shipped")
+    sent = journeys.api("GET", "/api/messaging/messages", params={"profile_id": pid}).json()
+    by_node = {m["idempotency_key"].split(":")[2]: m["category"] for m in sent}
+    assert by_node == {"as-is": "transactional", "m": "marketing"}

@@ -15,6 +15,7 @@ from sampan.access import service as access
 from sampan.api.app import create_app
 from sampan.cli.common import JsonFlag, emit, load_runtime
 from sampan.cli.demo import run_demo
+from sampan.cli.journeys import journeys_app
 from sampan.cli.messaging import campaigns_app, messages_app
 from sampan.cli.privacy import consent_app, dsar_app, retention_app
 from sampan.cli.process import tune_garbage_collector
@@ -41,6 +42,7 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(retention_app, name="retention")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(messages_app, name="messages")
+app.add_typer(journeys_app, name="journeys")
 console = Console()
 
 

@@ -17,6 +17,8 @@ from sampan.journeys.schemas import (
     JourneyInput,
     JourneyMetrics,
     JourneyOut,
+    PlaybookInstall,
+    PlaybookOut,
     RedeemInput,
     RunOut,
     SimulationInput,
@@ -68,6 +70,35 @@ def validate(
     """List every problem with a definition, each at its JSON path (e.g. ``nodes[2].next``)."""
     with db.reading() as session:
         return service.validate_definition(session, definition=definition, env=env)
+
+
+@router.get("/playbooks", response_model=list[PlaybookOut], summary="List playbooks")
+def list_playbooks(_: Reader) -> list[PlaybookOut]:
+    """Return the ready-made journeys shipped with Sampan."""
+    return service.list_playbooks()
+
+
+@router.post(
+    "/playbooks/{key}/install",
+    response_model=JourneyOut,
+    status_code=201,
+    summary="Install a playbook",
+)
+def install_playbook(
+    key: str,
+    request: Request,
+    db: Db,
+    env: Env,
+    _: Writer,
+    data: Annotated[PlaybookInstall | None, Body()] = None,
+) -> JourneyOut:
+    """Create the playbook's templates and segments if missing, and its journey (a draft)."""
+    with db.transaction() as session:
+        out = service.install_playbook(
+            session, key=key, data=data or PlaybookInstall(), env=env, clock=env.clock
+        )
+    _wake(request)
+    return out
 
 
 @router.get("/tasks", response_model=list[TaskOut], summary="List tasks journeys created")

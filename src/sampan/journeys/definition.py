@@ -217,7 +217,9 @@ class SendNode(_Node):
     type: Literal["send"]
     template: str = Field(min_length=1, max_length=200, description="template name or id")
     channels: list[str] = Field(min_length=1, max_length=6, description="channel names")
-    category: Literal["marketing", "transactional"] = "marketing"
+    category: Literal["marketing", "transactional"] | None = Field(
+        default=None, description="by default the template's category"
+    )
     next: NodeId | None = None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -56,6 +56,8 @@ from sampan.segments import service as segments
 # A run takes at most this many steps in one go; a longer chain waits for the next round.
 MAX_STEPS_PER_ROUND = 50
 SOURCE_NAME = "journeys"
+# A send node without a category takes its template's, filled in when the round is written.
+TEMPLATE_CATEGORY = "template"
 _COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -265,7 +267,7 @@ class Walker:
                 template_id=node.template,
                 channels=tuple(node.channels),
                 idempotency_key=message_key(run.journey_id, node.id, run.id),
-                category=node.category,
+                category=node.category or TEMPLATE_CATEGORY,
                 origin="journey",
                 event=run.trigger.get("event"),
                 coupon_code=run.variables.get("coupon_code"),
@@ -376,11 +378,20 @@ def _write(session: Session, env: JourneyEnv, effects: Effects, now: datetime) -
     if effects.tasks:
         session.execute(insert(Task), effects.tasks)
     if effects.sends:
-        resolved = _template_ids(session, [item.template_id for item in effects.sends])
+        templates = {
+            name: messaging.get_template(session, template=name)
+            for name in dict.fromkeys(item.template_id for item in effects.sends)
+        }
         messaging.enqueue(
             session,
             items=[
-                dataclasses.replace(item, template_id=resolved[item.template_id])
+                dataclasses.replace(
+                    item,
+                    template_id=templates[item.template_id].id,
+                    category=templates[item.template_id].category
+                    if item.category == TEMPLATE_CATEGORY
+                    else item.category,
+                )
                 for item in effects.sends
             ],
             rules=env.messaging,
@@ -390,12 +401,6 @@ def _write(session: Session, env: JourneyEnv, effects: Effects, now: datetime) -
     if effects.events:
         track(session, effects.events, now)
     session.flush()
-
-
-def _template_ids(session: Session, names: Iterable[str]) -> dict[str, str]:
-    return {
-        name: messaging.get_template(session, template=name).id for name in dict.fromkeys(names)
-    }
 
 
 def track(session: Session, events: Sequence[dict[str, Any]], now: datetime) -> None:

@@ -252,3 +252,26 @@ class SimulationOut(BaseModel):
     events: list[SimulatedEvent]
     coupons: list[str]
     tasks: list[str]
+
+
+class PlaybookOut(BaseModel):
+    """A shipped playbook, ready to install."""
+
+    key: str
+    name: str
+    description: str
+    entry: str
+    nodes: int
+    templates: list[str]
+
+
+class PlaybookInstall(BaseModel):
+    """How to install a playbook in this workspace."""
+
+    channels: dict[Literal["line", "email", "sms"], str] = Field(
+        default_factory=dict,
+        description="channel name per kind; by default the first channel of each kind",
+        examples=[{"line": "line-oa", "email": "email"}],
+    )
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    publish: bool = False

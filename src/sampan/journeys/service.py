@@ -16,7 +16,7 @@ from sampan.core.ids import new_id
 from sampan.core.personal_data import DataSubject, Rows
 from sampan.core.stats import compare_rates
 from sampan.db.rows import affected_rows
-from sampan.journeys import engine, simulate, triggers
+from sampan.journeys import engine, installer, simulate, triggers
 from sampan.journeys.definition import (
     BranchNode,
     Definition,
@@ -36,6 +36,8 @@ from sampan.journeys.schemas import (
     JourneyMetrics,
     JourneyOut,
     NodeCounts,
+    PlaybookInstall,
+    PlaybookOut,
     ProblemOut,
     RunOut,
     SimulationInput,
@@ -59,8 +61,10 @@ __all__ = [
     "get_coupon",
     "get_journey",
     "get_run",
+    "install_playbook",
     "journey_metrics",
     "list_journeys",
+    "list_playbooks",
     "list_runs",
     "list_tasks",
     "next_due",
@@ -348,6 +352,38 @@ def journey_metrics(session: Session, *, journey_id: str) -> JourneyMetrics:
         uplift=uplift,
         messages=messaging.status_counts(session, key_prefix=f"journey:{journey_id}:"),
     )
+
+
+def list_playbooks() -> list[PlaybookOut]:
+    """Return the playbooks shipped with Sampan."""
+    return [book.out() for book in installer.playbooks().values()]
+
+
+def install_playbook(
+    session: Session,
+    *,
+    key: str,
+    data: PlaybookInstall,
+    env: JourneyEnv,
+    clock: Clock = system_clock,
+) -> JourneyOut:
+    """Create a playbook's templates and segments if missing, and its journey as a draft.
+
+    With ``publish`` the journey goes live at once.
+    """
+    book = installer.playbook(key)
+    definition = installer.prepare(session, book=book, data=data, env=env)
+    journey = create_journey(
+        session,
+        data=JourneyInput(
+            name=data.name or book.name, description=book.description, definition=definition
+        ),
+        playbook=key,
+        clock=clock,
+    )
+    if data.publish:
+        journey = publish_journey(session, journey_id=journey.id, env=env, clock=clock)
+    return journey
 
 
 def simulate_journey(

@@ -354,6 +354,40 @@ def install_ready_made(
     return created
 
 
+def ensure_ready_made(
+    session: Session,
+    *,
+    keys: Sequence[str],
+    context: CompileContext,
+    clock: Clock = system_clock,
+) -> dict[str, str]:
+    """Return the id of each ready-made segment by key, creating the ones missing."""
+    known = {
+        key: (name, description, condition)
+        for key, name, description, condition in ready_made(vip_spend=context.vip_spend)
+    }
+    unknown = sorted(set(keys) - set(known))
+    if unknown:
+        raise InvalidInput(f"no ready-made segment has the key {', '.join(unknown)}")
+    found = dict(
+        session.execute(select(Segment.key, Segment.id).where(Segment.key.in_(list(keys)))).all()
+    )
+    for key in dict.fromkeys(keys):
+        if key in found:
+            continue
+        name, description, condition = known[key]
+        made = create_segment(
+            session,
+            segment=SegmentInput(name=name, description=description, condition=condition),
+            context=context,
+            clock=clock,
+        )
+        _row(session, made.id).key = key
+        found[key] = made.id
+    session.flush()
+    return {key: str(found[key]) for key in keys}
+
+
 def evaluate_scheduled(
     session: Session, *, context: CompileContext, everything: bool = False
 ) -> EvaluationReport:
