@@ -151,11 +151,14 @@ class Runtime:
         )
 
     def advance_journeys(self, *, limit: int = 500) -> int:
-        """Start runs on segment changes and advance due runs, in one transaction."""
+        """Start runs on segment changes and schedules, then advance a round of due runs."""
         env = self.journey_env()
+        # Apart: the segment cursor and the journeys' ticks are locked while taken, and
+        # rounds of due runs on several workers must not wait for each other.
         with self.db.transaction() as session:
             changed = journeys.react_to_segments(session, env)
             changed += journeys.react_to_clock(session, env)
+        with self.db.transaction() as session:
             return changed + journeys.advance_due(session, env, limit=limit)
 
     def dispatcher(self) -> messaging.Dispatcher:

@@ -110,3 +110,85 @@ def test_an_order_before_the_wait_counts_for_the_wait(journeys: Journeys) -> Non
     assert ("wait", "event") in steps
     assert ("thanks", "emitted") in steps
     assert journeys.line_texts() == []
+
+
+def test_a_purchase_in_the_same_batch_as_the_entry_converts_the_run(journeys: Journeys) -> None:
+    pid = journeys.person("Kaew", line_user_id=USER, consents=("line",))
+    journey = journeys.publish(abandoned_cart())
+    user = journeys.user_of(pid)
+    stamp = journeys.now.isoformat()
+    batch = [
+        {
+            "type": "track",
+            "userId": user,
+            "event": "Product Added",
+            "timestamp": stamp,
+            "properties": {"price": 1590, "cart_id": "c1"},
+        },
+        {
+            "type": "track",
+            "userId": user,
+            "event": "Order Completed",
+            "timestamp": stamp,
+            "properties": {"revenue": 1590},
+        },
+    ]
+    response = journeys.kit.ws.client.post(
+        "/v1/batch", json={"batch": batch}, headers={"X-Write-Key": journeys.kit.ws.write_key}
+    )
+    assert response.status_code == 200
+    journeys.settle()
+    [run] = journeys.runs(journey)
+    assert run["status"] == "exited"
+    assert run["revenue"] == 1590
+
+
+def test_an_event_from_the_past_starts_no_run(journeys: Journeys) -> None:
+    pid = journeys.person("Ton", line_user_id=USER, consents=("line",))
+    journey = journeys.publish(abandoned_cart())
+    old = {
+        "type": "track",
+        "userId": journeys.user_of(pid),
+        "event": "Product Added",
+        "properties": {"price": 5000, "cart_id": "imported"},
+        "timestamp": "2026-10-01T10:00:00+07:00",
+    }
+    response = journeys.kit.ws.client.post(
+        "/v1/track", json=old, headers={"X-Write-Key": journeys.kit.ws.write_key}
+    )
+    assert response.status_code == 200
+    journeys.settle()
+    assert journeys.runs(journey) == []
+
+
+def test_a_template_gone_since_publishing_fails_that_run_only(journeys: Journeys) -> None:
+    spare = {
+        "name": "spare",
+        "bodies": {"line": {"th": {"messages": [{"type": "text", "text": "hi"}]}}},
+    }
+    assert journeys.api("POST", "/api/messaging/templates", json=spare).status_code == 201
+    pid = journeys.person("Dao", line_user_id=USER, consents=("line",))
+    other = journeys.person("Nok", line_user_id="U" + "1" * 32, consents=("line",))
+    broken = journeys.publish(
+        {
+            "entry": {"type": "event", "event": "Signed Up"},
+            "start": "s",
+            "nodes": [{"id": "s", "type": "send", "template": "spare", "channels": ["line-oa"]}],
+        }
+    )
+    fine = journeys.publish(
+        {
+            "entry": {"type": "event", "event": "Signed Up"},
+            "start": "s",
+            "nodes": [{"id": "s", "type": "send", "template": "welcome", "channels": ["line-oa"]}],
+        }
+    )
+    renamed = {**spare, "name": "spare-2"}
+    assert journeys.api("PUT", "/api/messaging/templates/spare", json=renamed).status_code == 200
+    journeys.track(pid, "Signed Up")
+    journeys.track(other, "Signed Up")
+    failed = journeys.runs(broken)
+    assert {r["status"] for r in failed} == {"failed"}
+    assert failed[0]["reason"] == "step s failed: template 'spare' does not exist"
+    assert {r["status"] for r in journeys.runs(fine)} == {"completed"}
+    assert journeys.metrics(broken)["failed"] == 2

@@ -58,6 +58,12 @@ def test_validation_names_every_problem_at_its_path(journeys: Journeys) -> None:
     assert "entry: Field required" in malformed.json()["detail"]
     twice = journeys.api("POST", "/api/journeys", json={"name": "j", "definition": welcome()})
     assert twice.status_code == 409
+    reserved = welcome(start="goal")
+    reserved["nodes"][0]["id"] = "goal"
+    found = journeys.api("POST", "/api/journeys/validate", json={"definition": reserved}).json()
+    assert found["problems"] == [
+        {"path": "nodes[0].id", "message": "'goal' is reserved for the run's own steps: rename it"}
+    ]
 
 
 def test_pausing_holds_timers_and_resuming_fires_them(journeys: Journeys) -> None:

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 MAX_NODES = 200
+# Steps of a run that no node takes: entering, converting, leaving on an exit rule.
+RESERVED_IDS = frozenset({"entry", "goal", "exit"})
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -361,6 +363,10 @@ def successors(node: Any) -> list[tuple[str, str | None]]:
 def _graph_problems(definition: Definition) -> Iterator[Problem]:
     index: dict[str, int] = {}
     for i, node in enumerate(definition.nodes):
+        if node.id in RESERVED_IDS:
+            yield Problem(
+                f"nodes[{i}].id", f"{node.id!r} is reserved for the run's own steps: rename it"
+            )
         if node.id in index:
             yield Problem(f"nodes[{i}].id", f"{node.id!r} is used by nodes[{index[node.id]}] too")
         else:

@@ -11,7 +11,6 @@ sent at most once.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -49,6 +48,7 @@ from sampan.journeys.definition import (
 from sampan.journeys.models import Coupon, Journey, JourneyVersion, Run, Step, Task
 from sampan.journeys.schemas import JourneyEnv
 from sampan.messaging import service as messaging
+from sampan.messaging.schemas import TemplateOut
 from sampan.profiles import service as profiles
 from sampan.profiles.schemas import ProfileFacts
 from sampan.segments import service as segments
@@ -56,8 +56,6 @@ from sampan.segments import service as segments
 # A run takes at most this many steps in one go; a longer chain waits for the next round.
 MAX_STEPS_PER_ROUND = 50
 SOURCE_NAME = "journeys"
-# A send node without a category takes its template's, filled in when the round is written.
-TEMPLATE_CATEGORY = "template"
 _COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -89,6 +87,7 @@ class Effects:
     events: list[dict[str, Any]] = field(default_factory=list)
     coupons: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    templates: dict[str, TemplateOut] = field(default_factory=dict)
 
 
 def advance_due(session: Session, env: JourneyEnv, *, limit: int = 500) -> int:
@@ -180,7 +179,7 @@ class Walker:
                 self.run.path = path.name
             return self._go(node, path.name, path.next)
         if isinstance(node, HoldoutNode):
-            if in_holdout(self.run.journey_id, self.run.profile_id, node.percent):
+            if in_holdout(self.run.journey_id, node.id, self.run.profile_id, node.percent):
                 self._step(node.id, "held_out")
                 self._finish("held_out", "in the holdout group: receives nothing")
                 return False
@@ -261,15 +260,20 @@ class Walker:
 
     def _send(self, node: SendNode) -> None:
         run = self.run
+        template = self.effects.templates.get(node.template)
+        if template is None:
+            # A template renamed or deleted since publishing fails this run, not the round.
+            template = messaging.get_template(self.session, template=node.template)
+            self.effects.templates[node.template] = template
         self.effects.sends.append(
             messaging.Outgoing(
                 profile_id=run.profile_id,
-                template_id=node.template,
+                template_id=template.id,
                 channels=tuple(node.channels),
                 idempotency_key=message_key(run.journey_id, node.id, run.id),
-                category=node.category or TEMPLATE_CATEGORY,
+                category=node.category or template.category,
                 origin="journey",
-                event=run.trigger.get("event"),
+                event=template_event(run.trigger),
                 coupon_code=run.variables.get("coupon_code"),
                 variables={"journey": {"id": run.journey_id, "run": run.id}},
             )
@@ -378,22 +382,9 @@ def _write(session: Session, env: JourneyEnv, effects: Effects, now: datetime) -
     if effects.tasks:
         session.execute(insert(Task), effects.tasks)
     if effects.sends:
-        templates = {
-            name: messaging.get_template(session, template=name)
-            for name in dict.fromkeys(item.template_id for item in effects.sends)
-        }
         messaging.enqueue(
             session,
-            items=[
-                dataclasses.replace(
-                    item,
-                    template_id=templates[item.template_id].id,
-                    category=templates[item.template_id].category
-                    if item.category == TEMPLATE_CATEGORY
-                    else item.category,
-                )
-                for item in effects.sends
-            ],
+            items=effects.sends,
             rules=env.messaging,
             catalog=env.catalog,
             currency=env.currency,
@@ -444,6 +435,22 @@ def _source_id(session: Session) -> str:
 # -- pure rules -----------------------------------------------------------------------------
 
 
+def template_event(trigger: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return the entry event as templates see it: its properties, with its name and time.
+
+    The same shape as messaging's ``event`` variable (``event.order_id``), so a template
+    works the same whether the API or a journey sends it.
+    """
+    event = trigger.get("event")
+    if not isinstance(event, Mapping):
+        return None
+    return {
+        **dict(event.get("properties") or {}),
+        "event_name": event.get("name"),
+        "event_time": event.get("timestamp"),
+    }
+
+
 def message_key(journey_id: str, node_id: str, run_id: str) -> str:
     """Return the outbox idempotency key of a journey's send."""
     return f"journey:{journey_id}:{node_id}:{run_id}"
@@ -454,9 +461,9 @@ def _fraction(*parts: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def in_holdout(journey_id: str, profile_id: str, percent: float) -> bool:
-    """Return whether a person is in a journey's holdout: stable across their runs."""
-    return _fraction("holdout", journey_id, profile_id) < percent / 100
+def in_holdout(journey_id: str, node_id: str, profile_id: str, percent: float) -> bool:
+    """Return whether a person is in a holdout node's control share: stable across runs."""
+    return _fraction("holdout", journey_id, node_id, profile_id) < percent / 100
 
 
 def pick_path(run_id: str, node: SplitNode) -> Any:

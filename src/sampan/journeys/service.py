@@ -23,6 +23,7 @@ from sampan.journeys.definition import (
     DefinitionError,
     EventEntry,
     Problem,
+    ScheduleEntry,
     SegmentEntry,
     SendNode,
     parse_definition,
@@ -565,7 +566,7 @@ def _reference_problems(
     channels = {c.name for c in messaging.list_channels(session, rules=env.messaging)}
     known_segments = {s.id for s in segments.list_segments(session)}
     entry = definition.entry
-    if isinstance(entry, SegmentEntry) and entry.segment not in known_segments:
+    if isinstance(entry, SegmentEntry | ScheduleEntry) and entry.segment not in known_segments:
         yield Problem("entry.segment", f"no segment has the id {entry.segment!r}")
     if isinstance(entry, EventEntry) and entry.entry_key == "":
         yield Problem("entry.entry_key", "must name a property")

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sampan.core.errors import InvalidInput, NotFound
+from sampan.core.errors import InvalidInput
 from sampan.journeys.definition import (
     BranchNode,
     Definition,
@@ -23,7 +23,7 @@ from sampan.journeys.definition import (
     parse_definition,
     parse_duration,
 )
-from sampan.journeys.engine import TEMPLATE_CATEGORY, Effects, Walker, definition_of, matches
+from sampan.journeys.engine import Effects, Walker, definition_of, matches
 from sampan.journeys.models import Run
 from sampan.journeys.schemas import (
     JourneyEnv,
@@ -247,12 +247,6 @@ def _report(
                     ).content
                 except InvalidInput as exc:
                     preview[kind] = {"error": exc.message}
-        category = item.category
-        if category == TEMPLATE_CATEGORY:
-            try:
-                category = messaging.get_template(session, template=item.template_id).category
-            except NotFound:
-                category = "unknown: no such template"
         messages.append(
             SimulatedMessage(
                 node_id=step["node_id"],
@@ -260,7 +254,7 @@ def _report(
                 offset=_offset(step["at"] - start),
                 template=item.template_id,
                 channels=list(item.channels),
-                category=category,
+                category=item.category,
                 coupon_code=item.coupon_code,
                 preview=preview,
             )

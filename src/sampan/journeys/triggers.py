@@ -14,11 +14,13 @@ from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import structlog
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sampan.collect.schemas import CollectedEvent
 from sampan.core.batching import chunks
+from sampan.core.errors import NotFound
 from sampan.core.ids import new_id
 from sampan.db.outbox import take
 from sampan.db.upsert import insert_ignoring_duplicates
@@ -38,6 +40,9 @@ from sampan.profiles.schemas import PipelineBatch
 from sampan.segments import service as segments
 
 CONSUMER = "journeys"
+# An event older than this starts no run: importing history must not message people now.
+ENTRY_MAX_AGE = timedelta(days=1)
+log = structlog.get_logger("sampan.journeys")
 
 
 @dataclass(frozen=True)
@@ -69,15 +74,18 @@ def react_to_batch(session: Session, batch: PipelineBatch, env: JourneyEnv) -> N
     if not journeys:
         return
     _wake_waiting(session, tracked, now)
-    _goals_and_exits(session, tracked, journeys, now)
+    oldest = now - ENTRY_MAX_AGE
     entries = [
         entry
         for event, profile_id in tracked
+        if event.timestamp >= oldest
         for journey_id, (status, version, definition) in journeys.items()
         if status == "live"
         and (entry := _event_entry(journey_id, version, definition, event, profile_id))
     ]
     enter(session, entries, now)
+    # After the entries: a purchase later in the same batch converts a run it just started.
+    _goals_and_exits(session, tracked, journeys, now)
 
 
 def react_to_segments(session: Session, env: JourneyEnv) -> int:
@@ -125,9 +133,11 @@ def react_to_clock(session: Session, env: JourneyEnv) -> int:
     now = env.clock()
     zone = _zone(env.timezone)
     started = 0
-    for row in session.scalars(
-        select(Journey).where(Journey.status == "live", Journey.version > 0)
-    ):
+    query = select(Journey).where(Journey.status == "live", Journey.version > 0)
+    if session.get_bind().dialect.name == "postgresql":
+        # One worker ticks a journey; the others skip it rather than enter people twice.
+        query = query.with_for_update(skip_locked=True)
+    for row in session.scalars(query):
         definition = definition_of(session, row.id, row.version)
         entry = definition.entry
         if not isinstance(entry, DateEntry | ScheduleEntry):
@@ -142,10 +152,15 @@ def react_to_clock(session: Session, env: JourneyEnv) -> int:
                 session, env, row.id, row.version, definition, entry, tick, seq
             )
         else:
+            try:
+                members = segments.member_ids(session, segment_id=entry.segment)
+            except NotFound:
+                log.warning("scheduled segment is gone; tick skipped", journey=row.id)
+                continue
             trigger = {"schedule": {"segment": entry.segment, "tick": tick.isoformat()}}
             entries = [
                 Entry(row.id, row.version, definition, profile_id, None, seq, trigger)
-                for profile_id in segments.member_ids(session, segment_id=entry.segment)
+                for profile_id in members
             ]
         started += enter(session, entries, now)
     return started
