@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(PY) -m bench.identity
 	$(PY) -m bench.lookup
 	$(PY) -m bench.segments
+	$(PY) -m bench.messaging
+	$(PY) -m bench.journeys
 
 clean:
 	rm -rf $(VENV) sampan-data .pytest_cache .mypy_cache .ruff_cache

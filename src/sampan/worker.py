@@ -68,6 +68,13 @@ class _WokenLoop:
         """Do one round; return how much it did (0: nothing to do)."""
         raise NotImplementedError
 
+    def drain(self) -> int:
+        """Do rounds until one finds nothing to do; return how much they did."""
+        total = 0
+        while (count := self.run_once()) > 0:
+            total += count
+        return total
+
     def idle_wait(self) -> float:
         """Return how long to sleep when there is nothing to do."""
         raise NotImplementedError
@@ -104,13 +111,6 @@ class ProfilePipeline(_WokenLoop):
             # Runs may have started or woken, and segments may have changed.
             self._on_progress()
         return progress.processed + reacted
-
-    def drain(self) -> int:
-        """Process until the log is fully consumed; return how many events that took."""
-        total = 0
-        while (count := self.run_once()) > 0:
-            total += count
-        return total
 
     def lag_percentiles(self) -> dict[str, float | None]:
         """Return p50 and p99 of accept-to-profile delay over recent events, in ms."""
@@ -285,13 +285,6 @@ class JourneyRunner(_WokenLoop):
         if count and self._on_progress is not None:
             self._on_progress()
         return count
-
-    def drain(self) -> int:
-        """Advance until nothing is due now; return how many runs that advanced."""
-        total = 0
-        while (count := self.run_once()) > 0:
-            total += count
-        return total
 
     def idle_wait(self) -> float:
         """Sleep until the next run comes due, at most the idle wait."""

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from sampan.journeys.models import Run, Step
@@ -48,9 +49,8 @@ def _counts(kit: Kit) -> Counter[str]:
         )
 
 
-def test_killed_and_restarted_the_worker_loses_no_step_and_sends_nothing_twice(
-    kit: Kit, tmp_path: Path
-) -> None:
+def _start_runs(kit: Kit) -> str:
+    """Publish the journey and start a run for each of PEOPLE people; return its id."""
     journey = {
         "entry": {"type": "event", "event": "Signed Up"},
         "start": "hello",
@@ -68,7 +68,7 @@ def test_killed_and_restarted_the_worker_loses_no_step_and_sends_nothing_twice(
     }
     created = kit.api("POST", "/api/journeys", json={"name": "crash", "definition": journey})
     assert created.status_code == 201, created.text
-    journey_id = created.json()["id"]
+    journey_id = str(created.json()["id"])
     assert kit.api("POST", f"/api/journeys/{journey_id}/publish").status_code == 200
     users: list[str] = []
     for _ in range(PEOPLE // 250):
@@ -84,30 +84,11 @@ def test_killed_and_restarted_the_worker_loses_no_step_and_sends_nothing_twice(
         assert response.status_code == 200
     kit.ws.drain()
     assert _counts(kit)["active"] == PEOPLE
+    return journey_id
 
-    rng = random.Random(7)
-    downtime = 0.0
-    kills = 0
-    deadline = time.monotonic() + 240
-    worker = _worker(kit, tmp_path)
-    try:
-        while _counts(kit)["completed"] < PEOPLE:
-            assert time.monotonic() < deadline, f"runs still in flight: {_counts(kit)}"
-            if kills < 6:
-                time.sleep(rng.uniform(0.2, 1.0))
-                worker.send_signal(signal.SIGKILL)
-                worker.wait(timeout=10)
-                killed_at = time.monotonic()
-                kills += 1
-                time.sleep(rng.uniform(0.0, 0.5))
-                worker = _worker(kit, tmp_path)
-                downtime += time.monotonic() - killed_at
-            else:
-                time.sleep(0.2)
-    finally:
-        worker.kill()
-        worker.wait(timeout=10)
 
+def _each_step_once(kit: Kit, journey_id: str) -> list[float]:
+    """Check every run took each step once and each person got one push; return lateness."""
     assert _counts(kit) == Counter({"completed": PEOPLE})
     with kit.runtime.db.reading() as session:
         steps = session.execute(
@@ -136,6 +117,52 @@ def test_killed_and_restarted_the_worker_loses_no_step_and_sends_nothing_twice(
     deliveries = Counter(a["to"] for a in kit.line.accepted)
     assert len(deliveries) == PEOPLE
     assert set(deliveries.values()) == {1}
+    return [t["waited"] - t["waiting"] - WAIT_SECONDS for t in timers.values()]
+
+
+def test_killed_and_restarted_the_worker_loses_no_step_and_sends_nothing_twice(
+    kit: Kit, tmp_path: Path
+) -> None:
+    journey_id = _start_runs(kit)
+    rng = random.Random(7)
+    downtime = 0.0
+    kills = 0
+    deadline = time.monotonic() + 240
+    worker = _worker(kit, tmp_path)
+    try:
+        while _counts(kit)["completed"] < PEOPLE:
+            assert time.monotonic() < deadline, f"runs still in flight: {_counts(kit)}"
+            if kills < 6:
+                time.sleep(rng.uniform(0.2, 1.0))
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(timeout=10)
+                killed_at = time.monotonic()
+                kills += 1
+                time.sleep(rng.uniform(0.0, 0.5))
+                worker = _worker(kit, tmp_path)
+                downtime += time.monotonic() - killed_at
+            else:
+                time.sleep(0.2)
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+    lateness = max(_each_step_once(kit, journey_id))
     # Timers fired late by at most the downtime, give or take the catching up.
-    lateness = max(t["waited"] - t["waiting"] - WAIT_SECONDS for t in timers.values())
     assert lateness <= downtime + SLACK_SECONDS, (lateness, downtime, kills)
+
+
+def test_two_workers_share_the_runs_and_do_nothing_twice(kit: Kit, tmp_path: Path) -> None:
+    if kit.runtime.db.is_sqlite:
+        pytest.skip("several workers are for PostgreSQL; SQLite runs one in-process worker")
+    journey_id = _start_runs(kit)
+    workers = [_worker(kit, tmp_path) for _ in range(2)]
+    deadline = time.monotonic() + 240
+    try:
+        while _counts(kit)["completed"] < PEOPLE:
+            assert time.monotonic() < deadline, f"runs still in flight: {_counts(kit)}"
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait(timeout=10)
+    assert max(_each_step_once(kit, journey_id)) <= SLACK_SECONDS

@@ -232,6 +232,19 @@ def test_metrics_count_nodes_goals_and_uplift_against_the_holdout(journeys: Jour
     assert arms["treated"]["converted"] + arms["holdout"]["converted"] == 10
     assert arms["treated"]["revenue"] == 100 * arms["treated"]["converted"]
     assert arms["path:A"]["runs"] + arms["path:B"]["runs"] == arms["treated"]["runs"]
+    nodes = {n["node_id"]: n for n in metrics["nodes"]}
+    assert nodes["split"]["converted"] == {
+        "A": arms["path:A"]["converted"],
+        "B": arms["path:B"]["converted"],
+    }
+    assert nodes["hold"]["converted"] == {
+        k: v
+        for k, v in {
+            "held_out": arms["holdout"]["converted"],
+            "treated": arms["treated"]["converted"],
+        }.items()
+        if v
+    }
     [uplift] = [u for u in metrics["uplift"] if u["arm"] == "treated"]
     treated, holdout = arms["treated"], arms["holdout"]
     assert uplift["absolute"] == pytest.approx(
@@ -326,3 +339,40 @@ def test_a_schedule_entry_enters_the_segment_each_week(journeys: Journeys) -> No
     assert sorted(r["profile_id"] for r in journeys.runs(journey)) == sorted(people)
     journeys.wait(days=7)
     assert len(journeys.runs(journey)) == 6
+
+
+def test_a_date_entry_starts_n_days_after_the_last_order(journeys: Journeys) -> None:
+    buyer = journeys.person("Ploy", line_user_id=USER)
+    journeys.person("Boonmee", line_user_id="U" + "e" * 32)
+    journey = journeys.publish(
+        {
+            "entry": {"type": "date", "computed": "last_order_at", "days_after": 3, "at": "09:00"},
+            "start": "refill",
+            "nodes": [{"id": "refill", "type": "emit", "event": "Refill Reminded"}],
+        }
+    )
+    # 24 November, 03:00 UTC (10:00 Bangkok): the order; ticks are at 02:00 UTC each day.
+    journeys.track(buyer, "Order Completed", order_id="o1", revenue=590)
+    journeys.wait(days=2, hours=23, minutes=30)
+    assert journeys.runs(journey) == []
+    journeys.wait(days=1)
+    [run] = journeys.runs(journey)
+    assert run["profile_id"] == buyer
+    assert run["entry_key"].startswith("last_order_at:2026-11-24T03:00")
+    journeys.wait(days=3)
+    assert len(journeys.runs(journey)) == 1
+    wrong = {"type": "date", "trait": "birthday", "computed": "last_order_at", "days_after": 3}
+    found = journeys.api(
+        "POST",
+        "/api/journeys/validate",
+        json={
+            "definition": {
+                **journeys.api("GET", f"/api/journeys/{journey}").json()["draft"],
+                "entry": wrong,
+            }
+        },
+    ).json()
+    assert found["problems"] == [
+        {"path": "entry", "message": "a date entry takes either trait or computed"},
+        {"path": "entry.days_after", "message": "is only for computed; a trait takes days_before"},
+    ]

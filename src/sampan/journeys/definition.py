@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time as clock_time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -20,7 +20,7 @@ MAX_NODES = 200
 # Steps of a run that no node takes: entering, converting, leaving on an exit rule.
 RESERVED_IDS = frozenset({"entry", "goal", "exit"})
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_DURATION = re.compile(r"([0-9]+)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _MAX_WAIT_SECONDS = 366 * 86_400
 
@@ -89,12 +89,14 @@ class SegmentEntry(_Strict):
 
 
 class DateEntry(_Strict):
-    """Start a run on the anniversary of a date trait (a birthday), at a local time."""
+    """Start a run at a local time on a date's anniversary, or N days after a computed time."""
 
     type: Literal["date"]
-    trait: str = Field(min_length=1, max_length=200, examples=["birthday"])
+    trait: str | None = Field(default=None, min_length=1, max_length=200, examples=["birthday"])
+    computed: Literal["last_order_at", "first_seen_at", "last_seen_at"] | None = None
     at: str = Field(default="09:00", examples=["09:00"])
-    days_before: int = Field(default=0, ge=0, le=60)
+    days_before: int = Field(default=0, ge=0, le=60, description="with trait")
+    days_after: int | None = Field(default=None, ge=1, le=3650, description="with computed")
 
     _check_at = field_validator("at")(_time_of_day)
 
@@ -387,6 +389,13 @@ def _graph_problems(definition: Definition) -> Iterator[Problem]:
         if isinstance(node, CouponNode) and (node.percent is None) == (node.amount is None):
             yield Problem(f"nodes[{i}]", "a coupon takes either percent or amount")
     entry = definition.entry
+    if isinstance(entry, DateEntry):
+        if (entry.trait is None) == (entry.computed is None):
+            yield Problem("entry", "a date entry takes either trait or computed")
+        if entry.computed is not None and entry.days_after is None:
+            yield Problem("entry.days_after", "is required with computed")
+        if entry.trait is not None and entry.days_after is not None:
+            yield Problem("entry.days_after", "is only for computed; a trait takes days_before")
     if isinstance(entry, ScheduleEntry):
         if entry.weekday is not None and entry.every != "week":
             yield Problem("entry.weekday", "is only for every: week")
@@ -442,10 +451,14 @@ def _edge_field(node: Any, outcome: str) -> str:
 def _problem(error: Mapping[str, Any]) -> Problem:
     """Turn a pydantic error into a path that names list positions and node types."""
     parts: list[str] = []
+    previous: Any = None
     for part in error["loc"]:
+        tag_of_node = isinstance(previous, int) and part in _NODE_TAGS and len(parts) == 1
+        tag_of_entry = previous == "entry" and part in _ENTRY_TAGS and parts == ["entry"]
+        previous = part
         if isinstance(part, int):
             parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
-        elif part in _NODE_TAGS or part in _ENTRY_TAGS and parts == ["entry"]:
+        elif tag_of_node or tag_of_entry:
             # The discriminator tag pydantic puts in the path is not a JSON field.
             continue
         else:
@@ -464,19 +477,8 @@ def _problem(error: Mapping[str, Any]) -> Problem:
 
 
 _ENTRY_TAGS = ("event", "segment", "date", "schedule")
-_NODE_TAGS = frozenset(
-    {
-        "wait",
-        "wait_until",
-        "wait_for_event",
-        "branch",
-        "split",
-        "holdout",
-        "send",
-        "update_profile",
-        "coupon",
-        "task",
-        "emit",
-        "exit",
-    }
+# Every node type, from the node classes' ``type`` literals.
+NODE_TYPES = tuple(
+    get_args(kind.model_fields["type"].annotation)[0] for kind in get_args(get_args(Node)[0])
 )
+_NODE_TAGS = frozenset(NODE_TYPES)

@@ -486,9 +486,11 @@ def next_local_time(
     allowed = {WEEKDAYS.index(day) for day in weekdays} if weekdays else set(range(7))
     for offset in range(8):
         day = (local + timedelta(days=offset)).date()
-        candidate = datetime.combine(day, wanted, tzinfo=zone)
-        if candidate > local and candidate.weekday() in allowed:
-            return candidate.astimezone(UTC)
+        # Compared as instants: a time repeated when clocks go back is its first occurrence,
+        # a time skipped when they go forward comes an hour later by the clock.
+        candidate = datetime.combine(day, wanted, tzinfo=zone).astimezone(UTC)
+        if candidate > now and day.weekday() in allowed:
+            return candidate
     raise AssertionError("a week always holds an allowed day")
 
 
@@ -512,10 +514,11 @@ def _passes(test: PropertyFilter, properties: Mapping[str, Any]) -> bool:
         options = test.value if isinstance(test.value, list) else [test.value]
         return (value in options) == (test.op == "in")
     if test.op == "contains":
-        return isinstance(value, str | list) and test.value in value
-    try:
-        left, right = float(value), float(test.value)
-    except (TypeError, ValueError):
+        if isinstance(value, str):
+            return isinstance(test.value, str) and test.value in value
+        return isinstance(value, list) and test.value in value
+    left, right = as_number(value), as_number(test.value)
+    if left is None or right is None:
         return False
     return {
         "gt": left > right,
@@ -523,3 +526,17 @@ def _passes(test: PropertyFilter, properties: Mapping[str, Any]) -> bool:
         "lt": left < right,
         "lte": left <= right,
     }[test.op]
+
+
+def as_number(value: Any) -> int | float | None:
+    """Return a number as it is (big integers stay exact), a numeric text as a float."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

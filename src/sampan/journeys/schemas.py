@@ -104,6 +104,9 @@ class NodeCounts(BaseModel):
     entered: int
     waiting: int
     outcomes: dict[str, int]
+    converted: dict[str, int] = Field(
+        default_factory=dict, description="runs that reached the goal, by outcome here"
+    )
     messages: dict[str, int] = Field(default_factory=dict)
 
 

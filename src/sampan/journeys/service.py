@@ -301,6 +301,16 @@ def journey_metrics(session: Session, *, journey_id: str) -> JourneyMetrics:
         .group_by(Step.node_id, Step.outcome)
     ):
         outcomes.setdefault(node_id, {})[outcome] = count
+    # Runs that converted, by the way they left each node: conversion per branch and path.
+    converted: dict[str, dict[str, int]] = {}
+    for node_id, outcome, count in session.execute(
+        select(Step.node_id, Step.outcome, func.count(func.distinct(Step.run_id)))
+        .join(Run, Run.id == Step.run_id)
+        .where(Step.journey_id == journey_id, Run.goal_at.is_not(None))
+        .group_by(Step.node_id, Step.outcome)
+    ):
+        if outcome != "waiting":
+            converted.setdefault(node_id, {})[outcome] = count
     definition = parse_definition(row.draft) if row.version == 0 else None
     if definition is None:
         definition = engine.definition_of(session, row.id, row.version)
@@ -315,6 +325,7 @@ def journey_metrics(session: Session, *, journey_id: str) -> JourneyMetrics:
                 entered=entered,
                 waiting=int(waiting_at.get(node.id, 0)),
                 outcomes={k: v for k, v in seen.items() if k != "waiting"},
+                converted=converted.get(node.id, {}),
                 messages=messaging.status_counts(
                     session, key_prefix=engine.message_key(row.id, node.id, "")
                 )

@@ -32,7 +32,7 @@ from sampan.journeys.definition import (
     ScheduleEntry,
     SegmentEntry,
 )
-from sampan.journeys.engine import definition_of, matches
+from sampan.journeys.engine import as_number, definition_of, matches
 from sampan.journeys.models import Journey, JourneyVersion, Run, Step
 from sampan.journeys.schemas import JourneyEnv
 from sampan.profiles import service as profiles
@@ -169,12 +169,12 @@ def react_to_clock(session: Session, env: JourneyEnv) -> int:
 def last_tick(entry: DateEntry | ScheduleEntry, now: datetime, zone: ZoneInfo) -> datetime:
     """Return the latest scheduled moment at or before ``now``."""
     at = clock_time.fromisoformat(entry.at)
-    local = now.astimezone(zone)
-    day = local.date()
+    day = now.astimezone(zone).date()
     for _ in range(62):
-        candidate = datetime.combine(day, at, tzinfo=zone)
-        if candidate <= local and _on_schedule(entry, day):
-            return candidate.astimezone(UTC)
+        # Compared as instants, as next_local_time does across clock changes.
+        candidate = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+        if candidate <= now and _on_schedule(entry, day):
+            return candidate
         day -= timedelta(days=1)
     raise AssertionError("every schedule ticks at least once in 62 days")
 
@@ -197,28 +197,56 @@ def _anniversaries(
     tick: datetime,
     seq: int,
 ) -> list[Entry]:
-    """Return an entry for each person whose date comes round within the window."""
+    """Return an entry for each person whose date comes round at this tick."""
+    if entry.computed is not None:
+        return _days_after(session, env, journey_id, version, definition, entry, seq)
     condition = {"trait": entry.trait, "op": "anniversary_within_days", "days": entry.days_before}
     people = segments.select_people(session, condition=condition, context=env.segment_context())
     today = tick.astimezone(_zone(env.timezone)).date()
     found = []
     for facts in profiles.facts_of(session, profile_ids=people, currency=env.currency):
-        anniversary = next_anniversary(facts.traits.get(entry.trait), today)
+        anniversary = next_anniversary(facts.traits.get(entry.trait or ""), today)
         if anniversary is None or (anniversary - today).days > entry.days_before:
             continue
         trigger = {"date": {"trait": entry.trait, "anniversary": anniversary.isoformat()}}
         # Once a year: the year of the anniversary is the entry key.
-        found.append(
-            Entry(
-                journey_id,
-                version,
-                definition,
-                facts.profile_id,
-                str(anniversary.year),
-                seq,
-                trigger,
-            )
-        )
+        key = str(anniversary.year)
+        found.append(Entry(journey_id, version, definition, facts.profile_id, key, seq, trigger))
+    return found
+
+
+def _days_after(
+    session: Session,
+    env: JourneyEnv,
+    journey_id: str,
+    version: int,
+    definition: Definition,
+    entry: DateEntry,
+    seq: int,
+) -> list[Entry]:
+    """Return an entry for each person whose computed time is N to N+1 days ago.
+
+    Ticks are a day apart, so each time is caught by one tick; the entry key is the time
+    itself, so a later order starts the count again.
+    """
+    days = entry.days_after or 0
+    name = str(entry.computed)
+    condition = {
+        "all": [
+            {"computed": name, "op": "not_within_last_days", "days": days},
+            {"computed": name, "op": "within_last_days", "days": days + 1},
+        ]
+    }
+    people = segments.select_people(session, condition=condition, context=env.segment_context())
+    found = []
+    for facts in profiles.facts_of(session, profile_ids=people, currency=env.currency):
+        ms = getattr(facts, name.removesuffix("_at") + "_ms")
+        if ms is None:
+            continue
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+        trigger = {"date": {"computed": name, "at": moment, "days_after": days}}
+        key = f"{name}:{moment}"[:200]
+        found.append(Entry(journey_id, version, definition, facts.profile_id, key, seq, trigger))
     return found
 
 
@@ -451,7 +479,8 @@ def _goals_and_exits(
                 and matches(goal.where, properties)
             ):
                 run.goal_at = event.timestamp
-                run.revenue = _number(properties.get(goal.revenue_property))
+                revenue = as_number(properties.get(goal.revenue_property))
+                run.revenue = None if revenue is None else float(revenue)
                 steps.append(_step(run, "goal", "converted", str(event.name), now))
                 if goal.exit and run.status == "active":
                     _finish(run, "exited", f"goal reached: {event.name}", now)
@@ -532,16 +561,3 @@ def _step(
         "detail": detail,
         "at": now,
     }
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
