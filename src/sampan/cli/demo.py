@@ -17,6 +17,7 @@ from sampan.api.app import create_app
 from sampan.cli.process import tune_garbage_collector
 from sampan.cli.workspace import initialise
 from sampan.collect import service as collect
+from sampan.demo.journeys import install_journeys
 from sampan.demo.loader import load_demo
 from sampan.demo.messaging import install_messaging
 from sampan.profiles import service as profiles
@@ -100,6 +101,7 @@ def run_demo(
                 timeout=600,
             ).raise_for_status()
             install_messaging(base_url=base_url, api_key=api_key)
+            install_journeys(base_url=base_url, api_key=api_key)
         console.rule("Sampan demo is ready")
         lines = [
             f"API docs   {base_url}/api/docs",
