@@ -27,7 +27,17 @@ class _WokenLoop:
 
     name = "sampan-loop"
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        idle_wait_seconds: float,
+        on_progress: Callable[[], None] | None = None,
+    ) -> None:
+        self._runtime = runtime
+        self._idle_wait = idle_wait_seconds
+        # Called after a round that did something: another loop may have work now.
+        self._on_progress = on_progress
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,10 +102,7 @@ class ProfilePipeline(_WokenLoop):
         idle_wait_seconds: float = 0.25,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__()
-        self._runtime = runtime
-        self._idle_wait = idle_wait_seconds
-        self._on_progress = on_progress
+        super().__init__(runtime, idle_wait_seconds=idle_wait_seconds, on_progress=on_progress)
         self._lags: deque[int] = deque(maxlen=50_000)
         self.processed = 0
 
@@ -227,9 +234,7 @@ class MessageSender(_WokenLoop):
     name = "sampan-sender"
 
     def __init__(self, runtime: Runtime, *, idle_wait_seconds: float = 1.0) -> None:
-        super().__init__()
-        self._runtime = runtime
-        self._idle_wait = idle_wait_seconds
+        super().__init__(runtime, idle_wait_seconds=idle_wait_seconds)
         self._dispatcher: Dispatcher | None = None
 
     def drain(self) -> int:
@@ -267,17 +272,8 @@ class JourneyRunner(_WokenLoop):
 
     name = "sampan-journeys"
 
-    def __init__(
-        self,
-        runtime: Runtime,
-        *,
-        idle_wait_seconds: float = 1.0,
-        on_progress: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__()
-        self._runtime = runtime
-        self._idle_wait = idle_wait_seconds
-        self._on_progress = on_progress
+    def __init__(self, runtime: Runtime, *, on_progress: Callable[[], None] | None = None) -> None:
+        super().__init__(runtime, idle_wait_seconds=1.0, on_progress=on_progress)
 
     def run_once(self) -> int:
         """Advance one batch of due runs; tell the sender when messages may be queued."""
