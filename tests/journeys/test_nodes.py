@@ -12,6 +12,23 @@ CART = {
     "category": "marketing",
     "bodies": {"line": {"th": {"messages": [{"type": "text", "text": "โค้ด {{ coupon_code }}"}]}}},
 }
+OFFER = {
+    "name": "offer",
+    "category": "marketing",
+    "bodies": {
+        "line": {
+            "th": {
+                "messages": [
+                    {
+                        "type": "text",
+                        "text": "ลด {{ journey.coupon.amount | baht }} ถึง "
+                        "{{ journey.coupon.expires_at | thai_date }}",
+                    }
+                ]
+            }
+        }
+    },
+}
 
 
 def on_event(event: str, nodes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -215,3 +232,19 @@ def test_a_send_takes_its_templates_category_unless_the_node_says(journeys: Jour
     sent = journeys.api("GET", "/api/messaging/messages", params={"profile_id": pid}).json()
     by_node = {m["idempotency_key"].split(":")[2]: m["category"] for m in sent}
     assert by_node == {"as-is": "transactional", "m": "marketing"}
+
+
+def test_later_sends_see_the_coupons_value_and_expiry(journeys: Journeys) -> None:
+    assert journeys.api("POST", "/api/messaging/templates", json=OFFER).status_code == 201
+    pid = journeys.person("Fah", line_user_id=USER, consents=("line",))
+    journeys.publish(
+        on_event(
+            "Checkout Started",
+            [
+                {"id": "c", "type": "coupon", "amount": 100, "valid_days": 7, "next": "s"},
+                {"id": "s", "type": "send", "template": "offer", "channels": ["line-oa"]},
+            ],
+        )
+    )
+    journeys.track(pid, "Checkout Started")
+    assert journeys.line_texts(to=USER) == ["ลด ฿100 ถึง 1 ธ.ค. 2569"]

@@ -275,7 +275,13 @@ class Walker:
                 origin="journey",
                 event=template_event(run.trigger),
                 coupon_code=run.variables.get("coupon_code"),
-                variables={"journey": {"id": run.journey_id, "run": run.id}},
+                variables={
+                    "journey": {
+                        "id": run.journey_id,
+                        "run": run.id,
+                        "coupon": run.variables.get("coupon") or {},
+                    }
+                },
             )
         )
 
@@ -290,7 +296,15 @@ class Walker:
 
     def _coupon(self, node: CouponNode) -> None:
         code = node.prefix + "".join(secrets.choice(_COUPON_ALPHABET) for _ in range(10))
-        self.run.variables = {**self.run.variables, "coupon_code": code}
+        expires = self.now + timedelta(days=node.valid_days)
+        # Later sends show it: {{ coupon_code }}, {{ journey.coupon.percent }}, its expiry.
+        offer = {
+            "code": code,
+            "percent": node.percent,
+            "amount": node.amount,
+            "expires_at": expires.isoformat(),
+        }
+        self.run.variables = {**self.run.variables, "coupon_code": code, "coupon": offer}
         self.effects.coupons.append(
             {
                 "code": code,
@@ -301,7 +315,7 @@ class Walker:
                 "percent": node.percent,
                 "amount": node.amount,
                 "issued_at": self.now,
-                "expires_at": self.now + timedelta(days=node.valid_days),
+                "expires_at": expires,
             }
         )
 
