@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sampan.journeys.models import Run, Step
-from tests.messaging.conftest import Kit
+from tests.messaging.conftest import Kit, start_process
 
 PEOPLE = 2000
 WAIT_SECONDS = 3
@@ -25,21 +23,7 @@ SLACK_SECONDS = 4.0
 
 
 def _worker(kit: Kit, tmp_path: Path) -> subprocess.Popen[str]:
-    env = os.environ | {
-        "SAMPAN_DATABASE_URL": kit.runtime.settings.resolved_database_url(),
-        "SAMPAN_DATA_DIR": str(tmp_path),
-        "SAMPAN_QUIET_HOURS": '{"start": "00:00", "end": "00:00"}',
-        "SAMPAN_MESSAGE_LEASE_SECONDS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.journeys.worker_process"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "running"
-    return process
+    return start_process(kit, tmp_path, "tests.journeys.worker_process", "running")
 
 
 def _counts(kit: Kit) -> Counter[str]:

@@ -376,3 +376,24 @@ def test_a_date_entry_starts_n_days_after_the_last_order(journeys: Journeys) -> 
         {"path": "entry", "message": "a date entry takes either trait or computed"},
         {"path": "entry.days_after", "message": "is only for computed; a trait takes days_before"},
     ]
+
+
+def test_unknown_things_and_wrong_states_answer_precisely(journeys: Journeys) -> None:
+    assert journeys.api("GET", "/api/journeys/jrn_nope").status_code == 404
+    assert journeys.api("GET", "/api/journeys/runs/run_nope").status_code == 404
+    assert journeys.api("GET", "/api/journeys/jrn_nope/metrics").status_code == 404
+    missing = journeys.api("POST", "/api/journeys/tasks/tsk_nope/done")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "no task tsk_nope"
+    draft = journeys.api("POST", "/api/journeys", json={"name": "d", "definition": welcome()})
+    journey = draft.json()["id"]
+    paused = journeys.api("POST", f"/api/journeys/{journey}/pause")
+    assert paused.status_code == 409
+    assert paused.json()["detail"] == f"journey {journey} is draft, not live"
+    bad_sim = journeys.api(
+        "POST", f"/api/journeys/{journey}/simulate", json={"version": 3, "events": []}
+    )
+    assert bad_sim.status_code == 400
+    assert bad_sim.json()["detail"] == f"journey {journey} has no version 3"
+    bad_body = journeys.api("POST", "/api/journeys/coupons/X/redeem", json={"order_id": ""})
+    assert bad_body.status_code == 422

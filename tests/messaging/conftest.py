@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time as wallclock
 import uuid
 from collections.abc import Iterator
@@ -251,3 +254,25 @@ def kit(database_url: str, tmp_path: Path) -> Iterator[Kit]:
         yield from build_kit(runtime)
     finally:
         runtime.dispose()
+
+
+def start_process(
+    kit: Kit, tmp_path: Path, module: str, ready: str, **settings: str
+) -> subprocess.Popen[str]:
+    """Start ``python -m module`` on the kit's database; return it once it printed ``ready``.
+
+    Quiet hours are off and leases last a second, so a crash test need not wait long.
+    """
+    env = os.environ | {
+        "SAMPAN_DATABASE_URL": kit.runtime.settings.resolved_database_url(),
+        "SAMPAN_DATA_DIR": str(tmp_path),
+        "SAMPAN_QUIET_HOURS": '{"start": "00:00", "end": "00:00"}',
+        "SAMPAN_MESSAGE_LEASE_SECONDS": "1",
+        **settings,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", module], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == ready
+    return process

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from tests.messaging.conftest import Kit
+from tests.messaging.conftest import Kit, start_process
 
 PEOPLE = 120
 
 
 def _sender(kit: Kit, tmp_path: Path) -> subprocess.Popen[str]:
-    env = os.environ | {
-        "SAMPAN_DATABASE_URL": kit.runtime.settings.resolved_database_url(),
-        "SAMPAN_DATA_DIR": str(tmp_path),
-        "SAMPAN_QUIET_HOURS": '{"start": "00:00", "end": "00:00"}',
-        "SAMPAN_MESSAGE_LEASE_SECONDS": "1",
-        "SAMPAN_MESSAGE_BATCH_SIZE": "50",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.messaging.sender_process"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
+    return start_process(
+        kit, tmp_path, "tests.messaging.sender_process", "sending", SAMPAN_MESSAGE_BATCH_SIZE="50"
     )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "sending"
-    return process
 
 
 def test_a_killed_sender_restarted_sends_each_message_at_most_once(

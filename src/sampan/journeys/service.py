@@ -462,32 +462,11 @@ def get_coupon(session: Session, *, code: str) -> CouponOut:
 
 
 def _task_out(row: Task) -> TaskOut:
-    return TaskOut(
-        id=row.id,
-        journey_id=row.journey_id,
-        run_id=row.run_id,
-        profile_id=row.profile_id,
-        team=row.team,
-        title=row.title,
-        status=row.status,
-        due_at=row.due_at,
-        created_at=row.created_at,
-        done_at=row.done_at,
-    )
+    return TaskOut.model_validate(row, from_attributes=True)
 
 
 def _coupon_out(row: Coupon) -> CouponOut:
-    return CouponOut(
-        code=row.code,
-        journey_id=row.journey_id,
-        profile_id=row.profile_id,
-        percent=row.percent,
-        amount=row.amount,
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        redeemed_at=row.redeemed_at,
-        order_id=row.order_id,
-    )
+    return CouponOut.model_validate(row, from_attributes=True)
 
 
 def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:
@@ -614,17 +593,7 @@ def _journey(session: Session, journey_id: str) -> Journey:
 
 
 def _out(row: Journey) -> JourneyOut:
-    return JourneyOut(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        status=row.status,
-        version=row.version,
-        draft=row.draft,
-        playbook=row.playbook,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return JourneyOut.model_validate(row, from_attributes=True)
 
 
 def _run_out(row: Run, steps: list[StepOut]) -> RunOut:

@@ -23,7 +23,7 @@ from sampan.journeys.definition import (
     parse_definition,
     parse_duration,
 )
-from sampan.journeys.engine import Effects, Walker, definition_of, matches
+from sampan.journeys.engine import Effects, Walker, definition_of
 from sampan.journeys.models import Run
 from sampan.journeys.schemas import (
     JourneyEnv,
@@ -33,6 +33,7 @@ from sampan.journeys.schemas import (
     SimulationInput,
     SimulationOut,
 )
+from sampan.journeys.triggers import apply_event
 from sampan.messaging import service as messaging
 from sampan.messaging.schemas import PreviewInput
 from sampan.profiles import service as profiles
@@ -137,9 +138,9 @@ def simulate(
             break
         for event in later:
             if now < event.at <= moment:
-                ended = _goal_or_exit(run, event, definition, moment)
-                if ended is not None:
-                    effects.steps.append(ended)
+                effects.steps += apply_event(
+                    run, definition, event.name, event.properties, event.at, event.at
+                )
         if run.status != "active":
             break
         now = moment
@@ -158,31 +159,6 @@ def _next_moment(
     if run.due_at is not None:
         moments.append(max(run.due_at, now))
     return min(moments) if moments else None
-
-
-def _goal_or_exit(
-    run: Run, event: _Later, definition: Definition, at: datetime
-) -> dict[str, Any] | None:
-    goal = definition.goal
-    if (
-        goal is not None
-        and goal.event == event.name
-        and run.goal_at is None
-        and event.at <= run.entered_at + timedelta(days=goal.window_days)
-        and matches(goal.where, event.properties)
-    ):
-        run.goal_at = event.at
-        if goal.exit:
-            run.status, run.reason = "exited", f"goal reached: {event.name}"
-        return _step(run, "goal", "converted", event.name, event.at)
-    if event.name in definition.exit.events:
-        run.status, run.reason = "exited", f"exit event: {event.name}"
-        return _step(run, "exit", "exited", event.name, event.at)
-    return None
-
-
-def _step(run: Run, node_id: str, outcome: str, detail: str, at: datetime) -> dict[str, Any]:
-    return {"run_id": run.id, "node_id": node_id, "outcome": outcome, "detail": detail, "at": at}
 
 
 def _definition(session: Session, journey_id: str, version: int | None, draft: Any) -> Definition:

@@ -466,29 +466,47 @@ def _goals_and_exits(
     for event, profile_id in tracked:
         properties = event.message.get("properties") or {}
         for run in runs.get(profile_id, []):
-            if event.seq <= run.entry_seq:
-                continue
-            definition = versions[run.journey_id][run.version]
-            goal = definition.goal
-            if (
-                goal is not None
-                and goal.event == event.name
-                and run.goal_at is None
-                and run.status != "failed"
-                and event.timestamp <= run.entered_at + timedelta(days=goal.window_days)
-                and matches(goal.where, properties)
-            ):
-                run.goal_at = event.timestamp
-                revenue = as_number(properties.get(goal.revenue_property))
-                run.revenue = None if revenue is None else float(revenue)
-                steps.append(_step(run, "goal", "converted", str(event.name), now))
-                if goal.exit and run.status == "active":
-                    _finish(run, "exited", f"goal reached: {event.name}", now)
-            if run.status == "active" and event.name in definition.exit.events:
-                steps.append(_step(run, "exit", "exited", str(event.name), now))
-                _finish(run, "exited", f"exit event: {event.name}", now)
+            if event.seq > run.entry_seq:
+                definition = versions[run.journey_id][run.version]
+                steps += apply_event(
+                    run, definition, str(event.name), properties, event.timestamp, now
+                )
     if steps:
         session.execute(insert(Step), steps)
+
+
+def apply_event(
+    run: Run,
+    definition: Definition,
+    name: str,
+    properties: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Count a goal or end the run for one later event of its person; return the steps.
+
+    ``at`` is when the event happened (for the goal's window), ``now`` when it is applied.
+    """
+    steps = []
+    goal = definition.goal
+    if (
+        goal is not None
+        and goal.event == name
+        and run.goal_at is None
+        and run.status != "failed"
+        and at <= run.entered_at + timedelta(days=goal.window_days)
+        and matches(goal.where, properties)
+    ):
+        run.goal_at = at
+        revenue = as_number(properties.get(goal.revenue_property))
+        run.revenue = None if revenue is None else float(revenue)
+        steps.append(_step(run, "goal", "converted", name, now))
+        if goal.exit and run.status == "active":
+            _finish(run, "exited", f"goal reached: {name}", now)
+    if run.status == "active" and name in definition.exit.events:
+        steps.append(_step(run, "exit", "exited", name, now))
+        _finish(run, "exited", f"exit event: {name}", now)
+    return steps
 
 
 def _versions(
