@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
+from sampan.commerce import service as commerce
 from sampan.consent import service as consent
 from sampan.core.clock import from_ms, system_clock
 from sampan.core.personal_data import (
@@ -150,6 +151,15 @@ class Runtime:
             clock=clock,
         )
 
+    def commerce_env(self) -> commerce.CommerceEnv:
+        """Return what commerce needs: its settings, the identity rules, currency and clock."""
+        return commerce.CommerceEnv(
+            settings=self.settings.commerce,
+            identity=self.rules,
+            currency=self.settings.default_currency,
+            clock=self.messaging_rules.clock,
+        )
+
     def advance_journeys(self, *, limit: int = 500) -> int:
         """Start runs on segment changes and schedules, then advance a round of due runs."""
         env = self.journey_env()
@@ -197,6 +207,7 @@ class Runtime:
             currency=self.settings.default_currency,
         )
         journeys.react_to_batch(session, batch, self.journey_env())
+        commerce.react_to_batch(session, batch, self.commerce_env())
 
     def _build_registry(self) -> PersonalDataRegistry:
         currency = self.settings.default_currency
@@ -214,6 +225,9 @@ class Runtime:
         holders = (
             PersonalDataHolder(
                 "journeys", journeys.export_personal_data, journeys.erase_personal_data
+            ),
+            PersonalDataHolder(
+                "commerce", commerce.export_personal_data, commerce.erase_personal_data
             ),
             PersonalDataHolder(
                 "messaging", messaging.export_personal_data, messaging.erase_personal_data

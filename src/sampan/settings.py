@@ -98,6 +98,37 @@ class FrequencyCap(BaseModel):
     per_week: int | None = Field(default=None, ge=0)
 
 
+class RoutingRule(BaseModel):
+    """How an order's items are assigned to the locations that ship or hand them over.
+
+    Candidates are the locations that offer the fulfilment asked for and hold stock; they
+    are tried in the order of ``prefer`` (location ids), then nearest to the destination.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefer: list[str] = Field(default_factory=list)
+    allow_split: bool = True
+    max_locations: int = Field(default=3, ge=1, le=20)
+    allow_backorder: bool = True
+    default_lead_time_days: int = Field(default=7, ge=0, le=365)
+
+
+class CommerceSettings(BaseModel):
+    """Stock holds, routing and carrier webhooks of the commerce domain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # "cart": units are held as soon as they are added; "checkout": only when the order is
+    # placed, so carts never keep stock from people ready to pay.
+    reserve_at: Literal["cart", "checkout"] = "checkout"
+    cart_hold_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    routing: RoutingRule = Field(default_factory=RoutingRule)
+    # Carriers post shipment statuses signed with this (HMAC-SHA256, hex, X-Sampan-Signature).
+    carrier_webhook_secret: str | None = None
+    pickup_code_attempts: int = Field(default=5, ge=1, le=100)
+
+
 def default_frequency_caps() -> dict[str, FrequencyCap]:
     """Return the caps a new workspace starts with, per channel kind."""
     return {
@@ -162,6 +193,7 @@ class Settings(BaseSettings):
     message_batch_size: int = Field(default=200, ge=1, le=5_000)
     # A claimed message whose sender did not report back within this is in doubt.
     message_lease_seconds: float = Field(default=120.0, gt=0)
+    commerce: CommerceSettings = Field(default_factory=CommerceSettings)
 
     @field_validator("frequency_caps")
     @classmethod

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import structlog
 
 from sampan.access.schemas import SYSTEM
+from sampan.commerce import service as commerce
 from sampan.consent import service as consent
 from sampan.consent.schemas import RetentionRunOut
 from sampan.journeys import service as journeys
@@ -188,6 +189,29 @@ class SegmentSchedule(_Periodic):
 
     def tick(self) -> None:
         """Evaluate, as the schedule does."""
+        self.run_once()
+
+
+class HoldExpiry(_Periodic):
+    """Put the units of lapsed cart holds back on sale, every minute.
+
+    Holds are also released the moment their units are needed, so this only keeps the
+    figures staff see up to date.
+    """
+
+    name = "sampan-holds"
+
+    def __init__(self, runtime: Runtime, *, period: float = 60.0) -> None:
+        super().__init__(period)
+        self._runtime = runtime
+
+    def run_once(self) -> int:
+        """Release lapsed holds now; return the units freed."""
+        with self._runtime.db.transaction() as session:
+            return commerce.expire_holds(session, self._runtime.commerce_env())
+
+    def tick(self) -> None:
+        """Release lapsed holds, as the schedule does."""
         self.run_once()
 
 

@@ -57,6 +57,8 @@ _HIDDEN_KEYS = frozenset(
         "taxid",
         "ip",
         "ipaddress",
+        # Commerce's Order Ready For Pickup event carries the code the customer shows.
+        "pickupcode",
     }
 )
 # "name" is a person's name in a person's record, but an event's, page's or product's name

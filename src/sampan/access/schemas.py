@@ -37,6 +37,7 @@ class Permission(StrEnum):
     CHANNELS_MANAGE = "channels:manage"
     COMMERCE_READ = "commerce:read"
     COMMERCE_WRITE = "commerce:write"
+    COMMERCE_MANAGE = "commerce:manage"
 
 
 ALL_PERMISSIONS = "*"

@@ -30,6 +30,8 @@ from sampan.collect.tracking import (
     TrackingEndpoint,
     tracking_openapi,
 )
+from sampan.commerce.api import public as commerce_public
+from sampan.commerce.api import router as commerce_router
 from sampan.consent import service as consent
 from sampan.consent.api import PrivacyContext
 from sampan.consent.api import pages as preference_pages
@@ -44,6 +46,7 @@ from sampan.core.errors import (
     RateLimited,
     SampanError,
     Unauthorized,
+    Unprocessable,
 )
 from sampan.journeys.api import router as journeys_router
 from sampan.messaging.api import MessagingContext
@@ -54,6 +57,7 @@ from sampan.profiles.api import router as profiles_router
 from sampan.runtime import Runtime
 from sampan.segments.api import router as segments_router
 from sampan.worker import (
+    HoldExpiry,
     JourneyRunner,
     MessageSender,
     ProfilePipeline,
@@ -62,6 +66,7 @@ from sampan.worker import (
 )
 
 _STATUS = {
+    Unprocessable: 422,
     InvalidInput: 400,
     NotFound: 404,
     Conflict: 409,
@@ -95,6 +100,7 @@ def create_app(
     pipeline = ProfilePipeline(runtime, on_progress=journey_runner.notify)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
+    holds = HoldExpiry(runtime)
     writer = collect.IngestWriter(runtime.db, on_commit=pipeline.notify)
 
     def check_write_key(write_key: str) -> SourceInfo:
@@ -111,6 +117,7 @@ def create_app(
             pipeline.start()
             retention.start()
             segment_schedule.start()
+            holds.start()
             sender.start()
             journey_runner.start()
         try:
@@ -120,6 +127,7 @@ def create_app(
             pipeline.stop()
             retention.stop()
             segment_schedule.stop()
+            holds.stop()
             journey_runner.stop()
             sender.stop()
 
@@ -161,6 +169,7 @@ def create_app(
     app.state.sender = sender
     app.state.journeys = journey_runner
     app.state.journey_env = runtime.journey_env
+    app.state.commerce_env = runtime.commerce_env()
     app.state.messaging = MessagingContext(
         rules=runtime.messaging_rules,
         catalog=runtime.catalog,
@@ -177,7 +186,9 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after)}
-        return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
+        return JSONResponse(
+            {**exc.details, "detail": exc.message}, status_code=status, headers=headers
+        )
 
     # Every route checks its own permissions with require(...); authenticating at the router
     # too means a route that forgot its check is still closed to strangers.
@@ -190,8 +201,10 @@ def create_app(
     app.include_router(segments_router, dependencies=secured)
     app.include_router(messaging_router, dependencies=secured)
     app.include_router(journeys_router, dependencies=secured)
+    app.include_router(commerce_router, dependencies=secured)
     app.include_router(preference_pages)
     app.include_router(messaging_public)
+    app.include_router(commerce_public)
     _add_operations_routes(app, runtime, pipeline)
     _document_tracking(app)
     # Last, after every router is included: each /api route must check permissions.

@@ -17,6 +17,7 @@ from sampan.api.app import create_app
 from sampan.cli.process import tune_garbage_collector
 from sampan.cli.workspace import initialise
 from sampan.collect import service as collect
+from sampan.demo.commerce import install_commerce
 from sampan.demo.journeys import install_journeys
 from sampan.demo.loader import load_demo
 from sampan.demo.messaging import install_messaging
@@ -102,6 +103,12 @@ def run_demo(
             ).raise_for_status()
             install_messaging(base_url=base_url, api_key=api_key)
             install_journeys(base_url=base_url, api_key=api_key)
+        # Also in a workspace loaded before commerce existed; it changes nothing the second time.
+        shop = install_commerce(runtime.db, runtime.commerce_env(), seed=seed)
+        console.print(
+            f"Stocked {shop.skus} SKUs at {shop.locations} locations "
+            f"({shop.transfers} transfers in transit)."
+        )
         console.rule("Sampan demo is ready")
         lines = [
             f"API docs   {base_url}/api/docs",

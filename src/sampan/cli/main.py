@@ -24,6 +24,7 @@ from sampan.cli.workspace import ensure_schema, initialise
 from sampan.collect import service as collect
 from sampan.core.errors import SampanError
 from sampan.worker import (
+    HoldExpiry,
     JourneyRunner,
     MessageSender,
     ProfilePipeline,
@@ -102,9 +103,11 @@ def run_worker() -> None:
     pipeline = ProfilePipeline(runtime, on_progress=journey_runner.notify)
     retention = RetentionSchedule(runtime)
     segment_schedule = SegmentSchedule(runtime)
+    holds = HoldExpiry(runtime)
     console.print("Worker running; Ctrl+C to stop.")
     tune_garbage_collector()
     retention.start()
+    holds.start()
     segment_schedule.start()
     sender.start()
     journey_runner.start()
@@ -114,6 +117,7 @@ def run_worker() -> None:
         console.print(f"Stopped after {pipeline.processed} events.")
     finally:
         retention.stop()
+        holds.stop()
         segment_schedule.stop()
         journey_runner.stop()
         sender.stop()

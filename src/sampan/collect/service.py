@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import delete, func, or_, select
@@ -43,7 +45,35 @@ __all__ = [
     "read_events_after",
     "set_source_enabled",
     "store_messages",
+    "track_for_domain",
 ]
+
+
+def track_for_domain(
+    session: Session, *, source_name: str, payloads: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Log events another domain emits (journeys, commerce) through its own server source.
+
+    Each payload is a Segment track message naming the person (userId, anonymousId or
+    context.externalIds); the pipeline folds it like any other event.
+    """
+    if not payloads:
+        return
+    source_id = next(
+        (source.id for source in list_sources(session) if source.name == source_name), None
+    )
+    if source_id is None:
+        source_id = create_source(session, name=source_name, kind="server").id
+    stamped = [{**payload, "timestamp": now.isoformat()} for payload in payloads]
+    accepted = normalise_messages(
+        {"batch": stamped}, endpoint_type=None, source_kind="server", received_at=now
+    )
+    store_messages(
+        session,
+        source_id=source_id,
+        messages=accepted,
+        received_ms=int(now.timestamp() * 1000),
+    )
 
 
 def create_source(

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SampanError(Exception):
-    """Base of every error a domain raises on purpose."""
+    """Base of every error a domain raises on purpose.
 
-    def __init__(self, message: str) -> None:
+    ``details`` are extra fields of the error's JSON body, for a client to act on (for
+    example the stock still available when a reservation is refused).
+    """
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}
 
 
 class InvalidInput(SampanError):
     """The request is well-formed but its content breaks a rule (HTTP 400/422)."""
+
+
+class Unprocessable(InvalidInput):
+    """The request names things that do not exist, such as unknown SKUs (HTTP 422)."""
 
 
 class NotFound(SampanError):

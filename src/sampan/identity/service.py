@@ -42,6 +42,7 @@ __all__ = [
     "merge_history",
     "normalise_identifier",
     "resolve_events",
+    "subjects_of",
     "unmerge",
 ]
 
@@ -171,6 +172,25 @@ def identifiers_of(
         for row in rows:
             result[row.profile_id].append(IdentifierOut(type=row.type, value=row.value))
     return result
+
+
+def subjects_of(session: Session, *, profile_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Return the Segment fields naming each person in an event.
+
+    That is userId, else anonymousId, else an external id; no identifier gives no fields.
+    """
+    found = identifiers_of(session, profile_ids=profile_ids)
+    return {profile_id: _subject(items) for profile_id, items in found.items()}
+
+
+def _subject(identifiers: Sequence[IdentifierOut]) -> dict[str, Any]:
+    for wanted, key in (("user_id", "userId"), ("anonymous_id", "anonymousId")):
+        for item in identifiers:
+            if item.type == wanted:
+                return {key: item.value}
+    for item in identifiers:
+        return {"context": {"externalIds": [{"type": item.type, "id": item.value}]}}
+    return {}
 
 
 def merge_history(session: Session, *, profile_id: str) -> list[MergeOut]:

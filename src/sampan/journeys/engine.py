@@ -410,40 +410,14 @@ def _write(session: Session, env: JourneyEnv, effects: Effects, now: datetime) -
 
 def track(session: Session, events: Sequence[dict[str, Any]], now: datetime) -> None:
     """Write events on behalf of journeys, naming each person by an identifier they hold."""
-    owners = sorted({event["profile_id"] for event in events})
-    found = identity.identifiers_of(session, profile_ids=owners)
-    payloads = []
-    for event in events:
-        payload = {k: v for k, v in event.items() if k != "profile_id"}
-        payload["timestamp"] = now.isoformat()
-        payload.update(_subject(found.get(event["profile_id"], [])))
-        payloads.append(payload)
-    accepted = collect.normalise_messages(
-        {"batch": payloads}, endpoint_type=None, source_kind="server", received_at=now
+    subjects = identity.subjects_of(
+        session, profile_ids=sorted({event["profile_id"] for event in events})
     )
-    collect.store_messages(
-        session,
-        source_id=_source_id(session),
-        messages=accepted,
-        received_ms=int(now.timestamp() * 1000),
-    )
-
-
-def _subject(identifiers: Sequence[Any]) -> dict[str, Any]:
-    for wanted, key in (("user_id", "userId"), ("anonymous_id", "anonymousId")):
-        for item in identifiers:
-            if item.type == wanted:
-                return {key: item.value}
-    for item in identifiers:
-        return {"context": {"externalIds": [{"type": item.type, "id": item.value}]}}
-    return {}
-
-
-def _source_id(session: Session) -> str:
-    for source in collect.list_sources(session):
-        if source.name == SOURCE_NAME:
-            return source.id
-    return collect.create_source(session, name=SOURCE_NAME, kind="server").id
+    payloads = [
+        {**{k: v for k, v in event.items() if k != "profile_id"}, **subjects[event["profile_id"]]}
+        for event in events
+    ]
+    collect.track_for_domain(session, source_name=SOURCE_NAME, payloads=payloads, now=now)
 
 
 # -- pure rules -----------------------------------------------------------------------------

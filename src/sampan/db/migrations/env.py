@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, pool
 
 from sampan.access import models as _access  # noqa: F401 - registers tables
 from sampan.collect import models as _collect  # noqa: F401
+from sampan.commerce import models as _commerce  # noqa: F401
 from sampan.consent import models as _consent  # noqa: F401
 from sampan.db import outbox as _outbox  # noqa: F401
 from sampan.db.base import Base

@@ -1,0 +1,1 @@
+"""Commerce: catalogue, locations, stock, carts, orders and fulfilment."""
