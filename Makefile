@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) -m bench.segments
 	$(PY) -m bench.messaging
 	$(PY) -m bench.journeys
+	$(PY) -m bench.commerce
 
 clean:
 	rm -rf $(VENV) sampan-data .pytest_cache .mypy_cache .ruff_cache

@@ -96,7 +96,8 @@ def hold(
             .with_for_update()
         ):
             before[(row.location_id, row.sku)] += row.quantity
-    else:
+    elif len(wanted) > 1:
+        # One row needs no ordering: its guarded UPDATE takes the only lock.
         lock(session, set(wanted))
     short: list[tuple[Key, int, int]] = []
     for key in sorted(set(before) | set(wanted)):
@@ -196,6 +197,7 @@ def expire(
     """
     where = and_(_holds.c.status == "active", _holds.c.expires_at < now)
     if key is not None:
+        lock(session, {key})  # the stock row before its holds, as everywhere
         where = and_(where, _holds.c.location_id == key[0], _holds.c.sku == key[1])
     if keep is not None:
         where = and_(where, _holds.c.holder != keep)
