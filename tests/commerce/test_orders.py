@@ -434,3 +434,23 @@ def test_back_in_stock_subscribers_are_told_once(shop: Shop) -> None:
     assert told[0]["message"]["properties"]["sku"] == "SERUM-C"
     visitor = {"customer": {"anonymous_id": "never-seen"}, "sku": "SERUM-C"}
     shop.api("POST", "/api/commerce/stock-alerts", expect=404, json=visitor)
+
+
+def test_a_visitors_order_follows_them_into_their_account(shop: Shop) -> None:
+    person = shop.identify("member-12", email="pim@example.co.th")
+    shop.stock(("BKK04", "SERUM-C", "receipt", 2))
+    cart = shop.cart({"anonymous_id": "guest-12"})
+    shop.put(cart["id"], "SERUM-C", 1)
+    order = shop.checkout(cart["id"], method="delivery", address=ADDRESS)
+    assert order["profile_id"] is None
+    login = {"type": "identify", "userId": "member-12", "anonymousId": "guest-12"}
+    sent = shop.ws.client.post(
+        "/v1/identify", json=login, headers={"X-Write-Key": shop.ws.write_key}
+    )
+    assert sent.status_code == 200
+    shop.ws.drain()
+    mine = shop.api("GET", f"/api/commerce/orders/{order['id']}").json()
+    assert mine["profile_id"] == person
+    counter = shop.api("GET", "/api/commerce/counter", params={"email": "pim@example.co.th"})
+    assert [o["id"] for o in counter.json()["orders"]] == [order["id"]]
+    assert "Order Completed" in _names(shop, person)

@@ -220,7 +220,10 @@ class Order(Base):
     """An order from any channel, with its fulfilment and the routing decision explained."""
 
     __tablename__ = "commerce_orders"
-    __table_args__ = (Index("ix_commerce_orders_profile", "profile_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_commerce_orders_profile", "profile_id", "created_at"),
+        Index("ix_commerce_orders_visitor", "visitor"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     # The checkout's idempotency key: repeating a checkout returns the same order, and the

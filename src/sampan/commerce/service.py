@@ -295,23 +295,46 @@ def expire_holds(session: Session, env: CommerceEnv) -> int:
 
 
 def react_to_batch(session: Session, batch: PipelineBatch, env: CommerceEnv) -> None:
-    """Follow people through the pipeline: visitors' carts find profiles, merges join carts."""
+    """Follow people through the pipeline.
+
+    Visitors' carts and orders find their profiles, and a merge gives the merged-away
+    profile's cart, orders and stock alerts to the survivor.
+    """
     now = env.clock()
+    survivors: dict[str, str] = {}
     for survivor, merged in batch.merges:
+        survivors[merged] = survivor
         carts.merge_profiles(session, survivor=survivor, merged=merged, env=env, now=now)
+        for model in (Order, StockAlert):
+            session.execute(
+                update(model).where(model.profile_id == merged).values(profile_id=survivor)
+            )
     owners: dict[str, str] = {}
     for event in batch.events:
         profile_id = batch.attribution.get(event.seq)
         if profile_id is None:
             continue
+        while profile_id in survivors:
+            profile_id = survivors[profile_id]
         if event.anonymous_id:
             owners[f"anonymous_id:{event.anonymous_id}"] = profile_id
         if event.user_id:
             owners[f"user_id:{event.user_id}"] = profile_id
-    if owners and session.scalar(
+    if not owners:
+        return
+    if session.scalar(
         select(Cart.id).where(Cart.profile_id.is_(None), Cart.status == "active").limit(1)
     ):
         carts.attach_visitors(session, owners=owners, env=env, now=now)
+    unowned = session.execute(
+        select(Order.id, Order.visitor).where(
+            Order.profile_id.is_(None), Order.visitor.in_(sorted(owners))
+        )
+    ).all()
+    for order_id, visitor in unowned:
+        session.execute(
+            update(Order).where(Order.id == order_id).values(profile_id=owners[str(visitor)])
+        )
 
 
 def export_personal_data(session: Session, subject: DataSubject) -> Mapping[str, Rows]:

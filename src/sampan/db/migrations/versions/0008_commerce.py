@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-11-24 05:14:00.168115
+Create Date: 2026-11-24 05:19:37.218347
 """
 
 from collections.abc import Sequence
@@ -184,6 +184,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_commerce_orders_profile", ["profile_id", "created_at"], unique=False
         )
+        batch_op.create_index("ix_commerce_orders_visitor", ["visitor"], unique=False)
 
     op.create_table(
         "commerce_products",
@@ -391,6 +392,7 @@ def downgrade() -> None:
     op.drop_table("commerce_reservations")
     op.drop_table("commerce_products")
     with op.batch_alter_table("commerce_orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_commerce_orders_visitor")
         batch_op.drop_index("ix_commerce_orders_profile")
 
     op.drop_table("commerce_orders")
