@@ -72,7 +72,7 @@ Env = Annotated[CommerceEnv, Depends(_env)]
 # -- catalogue and locations -------------------------------------------------------------------
 
 
-@router.put("/products", response_model=ImportOut, summary="Create or replace products")
+@router.put("/products", response_model=ImportOut, summary="Create or update products")
 def put_products(data: list[ProductIn], db: Db, env: Env, _: Manager) -> ImportOut:
     """Save products with their variants; all or nothing."""
     with db.transaction() as session:
@@ -119,7 +119,7 @@ def get_product(product_id: str, db: Db, _: Reader) -> ProductOut:
         return service.get_product(session, product_id)
 
 
-@router.put("/locations", response_model=ImportOut, summary="Create or replace locations")
+@router.put("/locations", response_model=ImportOut, summary="Create or update locations")
 def put_locations(data: list[LocationIn], db: Db, env: Env, _: Manager) -> ImportOut:
     """Save branches, warehouses and pickup points; all or nothing."""
     with db.transaction() as session:

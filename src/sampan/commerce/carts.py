@@ -208,19 +208,15 @@ def holder(cart_id: str) -> str:
     return f"cart:{cart_id}"
 
 
-def merge_profiles(
-    session: Session, *, survivor: str, merged: str, env: CommerceEnv, now: datetime
-) -> None:
+def merge_profiles(session: Session, *, survivor: str, merged: str, now: datetime) -> None:
     """Give the merged-away profile's active cart to the survivor, joining the two carts."""
     theirs = active_cart(session, profile_id=merged, visitor=None)
     if theirs is None:
         return
-    _join(session, theirs, survivor, env, now)
+    _join(session, theirs, survivor, now)
 
 
-def attach_visitors(
-    session: Session, *, owners: dict[str, str], env: CommerceEnv, now: datetime
-) -> None:
+def attach_visitors(session: Session, *, owners: dict[str, str], now: datetime) -> None:
     """Give visitors' carts (``visitor -> profile id``) to the profiles now known for them."""
     if not owners:
         return
@@ -230,10 +226,10 @@ def attach_visitors(
         )
     )
     for cart in list(carts):
-        _join(session, cart, owners[cart.visitor or ""], env, now)
+        _join(session, cart, owners[cart.visitor or ""], now)
 
 
-def _join(session: Session, cart: Cart, profile_id: str, env: CommerceEnv, now: datetime) -> None:
+def _join(session: Session, cart: Cart, profile_id: str, now: datetime) -> None:
     """Make ``cart`` the profile's, or pour it into the profile's own active cart."""
     target = active_cart(session, profile_id=profile_id, visitor=None)
     if target is None:
@@ -241,8 +237,6 @@ def _join(session: Session, cart: Cart, profile_id: str, env: CommerceEnv, now: 
         cart.updated_at = now
         session.flush()
         return
-    both = stock.held_by(session, [holder(cart.id), holder(target.id)])
-    stock.lock(session, {key for held in both.values() for key in held})
     for item in items_of(session, cart.id):
         mine = session.get(CartItem, (target.id, item.sku))
         if mine is None:
@@ -264,8 +258,9 @@ def _join(session: Session, cart: Cart, profile_id: str, env: CommerceEnv, now: 
     cart.updated_at = now
     target.updated_at = now
     session.flush()
+    # The joined items are held again at the cart's next change or at checkout: holding
+    # them here could lock stock rows out of order within the pipeline's transaction.
     stock.release(session, holder=holder(cart.id), now=now)
-    _rehold(session, target, env, now)
 
 
 def _active(session: Session, cart_id: str) -> Cart:

@@ -42,7 +42,7 @@ def baht(units: int) -> Decimal:
 
 
 def save_products(session: Session, products: Sequence[ProductIn], now: datetime) -> ImportOut:
-    """Create or replace products and their variants; all or nothing."""
+    """Create or update products and their variants (others are kept); all or nothing."""
     _check_products(session, products)
     ids = [p.id for p in products]
     existing = set(session.scalars(select(Product.id).where(Product.id.in_(ids))))
@@ -70,7 +70,7 @@ def save_products(session: Session, products: Sequence[ProductIn], now: datetime
 
 
 def save_locations(session: Session, locations: Sequence[LocationIn], now: datetime) -> ImportOut:
-    """Create or replace locations."""
+    """Create or update locations."""
     ids = [loc.id for loc in locations]
     if len(set(ids)) != len(ids):
         raise Unprocessable("locations repeat an id")

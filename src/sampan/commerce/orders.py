@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sampan.commerce import carts, catalog, stock
@@ -82,6 +83,8 @@ def checkout(
     fingerprint = hashlib.sha256(
         orjson.dumps([cart_id, data.model_dump(mode="json")], option=orjson.OPT_SORT_KEYS)
     ).hexdigest()
+    cart = carts.load(session, cart_id, for_update=True)
+    # Looked up with the cart locked: a repeat sent while the first runs waits for it here.
     if request_key is not None:
         done = session.scalar(select(Order).where(Order.request_key == request_key))
         if done is not None:
@@ -91,7 +94,6 @@ def checkout(
                     f"(order '{done.id}'); use a new key for a new checkout"
                 )
             return order_out(session, done, env)
-    cart = carts.load(session, cart_id, for_update=True)
     if cart.status != "active":
         raise Conflict(
             f"cart '{cart_id}' is {cart.status}"
@@ -142,6 +144,14 @@ def checkout(
         updated_at=now,
     )
     session.add(order)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        # Another checkout, of another cart, committed this key meanwhile.
+        raise Unprocessable(
+            f"idempotency key '{request_key}' was used for a different checkout"
+        ) from exc
     prices = {item.sku: item.unit_price_satang for item in items}
     for number, allocation in enumerate(plan.allocations, start=1):
         days = allocation.lead_time_days
@@ -466,7 +476,7 @@ def return_items(session: Session, order_id: str, data: ReturnIn, env: CommerceE
     catalog.require_known(session, skus=skus, location_ids=[data.location_id])
     location = session.get(Location, data.location_id)
     if location is None or location.kind == "pickup_point":
-        raise Conflict(f"{data.location_id} holds no stock to return items to")
+        raise Unprocessable(f"pickup points hold no stock: {data.location_id}")
     lines = _lines(session, order.id)
     now = env.clock()
     stock.lock(session, {(data.location_id, sku) for sku in skus})
@@ -912,6 +922,9 @@ def _exchange(
     """Sell the exchange items at the counter, as an order of their own."""
     wanted = {line.sku: line.quantity for line in _summed(data.exchange)}
     found = catalog.variants(session, wanted)
+    retired = sorted(sku for sku in wanted if not found[sku][0].active)
+    if retired:
+        raise Conflict(f"no longer sold, so not exchangeable: {', '.join(retired)}")
     exchange = Order(
         id=new_id("ord"),
         profile_id=order.profile_id,

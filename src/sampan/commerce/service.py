@@ -119,14 +119,14 @@ QR_PREFIXES = ("sampan:member:", "member:")
 
 
 def import_products(session: Session, products: Sequence[ProductIn], env: CommerceEnv) -> ImportOut:
-    """Create or replace products with their variants, all or nothing."""
+    """Create or update products with their variants, all or nothing."""
     return catalog.save_products(session, products, env.clock())
 
 
 def import_locations(
     session: Session, locations: Sequence[LocationIn], env: CommerceEnv
 ) -> ImportOut:
-    """Create or replace locations, all or nothing."""
+    """Create or update locations, all or nothing."""
     return catalog.save_locations(session, locations, env.clock())
 
 
@@ -304,7 +304,7 @@ def react_to_batch(session: Session, batch: PipelineBatch, env: CommerceEnv) -> 
     survivors: dict[str, str] = {}
     for survivor, merged in batch.merges:
         survivors[merged] = survivor
-        carts.merge_profiles(session, survivor=survivor, merged=merged, env=env, now=now)
+        carts.merge_profiles(session, survivor=survivor, merged=merged, now=now)
         for model in (Order, StockAlert):
             session.execute(
                 update(model).where(model.profile_id == merged).values(profile_id=survivor)
@@ -325,7 +325,7 @@ def react_to_batch(session: Session, batch: PipelineBatch, env: CommerceEnv) -> 
     if session.scalar(
         select(Cart.id).where(Cart.profile_id.is_(None), Cart.status == "active").limit(1)
     ):
-        carts.attach_visitors(session, owners=owners, env=env, now=now)
+        carts.attach_visitors(session, owners=owners, now=now)
     unowned = session.execute(
         select(Order.id, Order.visitor).where(
             Order.profile_id.is_(None), Order.visitor.in_(sorted(owners))

@@ -327,6 +327,8 @@ def send_transfer(session: Session, data: TransferIn, now: datetime) -> Transfer
     for sku, quantity in lines:
         key = (data.from_location_id, sku)
         after = _move(session, key, -quantity, now)
+        if after is None and expire(session, now=now, key=key):
+            after = _move(session, key, -quantity, now)
         if after is None:
             refused.append((key, quantity, _available(session, key)))
             continue
