@@ -311,7 +311,7 @@ def _cart_plan(
 ) -> dict[tuple[str, str], int]:
     """Return where to hold each item: the cart's branch, else by the routing rule."""
     mine = stock.held_by(session, [holder(cart.id)])[holder(cart.id)]
-    available = stock.available_by_location(session, items, now)
+    available = stock.available_by_location(session, items, now, keep=holder(cart.id))
     for (location, sku), units in mine.items():
         available[location][sku] = available[location].get(sku, 0) + units
     shelves = [

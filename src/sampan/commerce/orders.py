@@ -749,7 +749,7 @@ def _plan(
     found: dict[str, Any],
 ) -> Plan:
     """Route the wanted units, counting what the cart itself holds as available to it."""
-    available = stock.available_by_location(session, wanted, env.clock())
+    available = stock.available_by_location(session, wanted, env.clock(), keep=releasing)
     if releasing is not None:
         for (location, sku), units in stock.held_by(session, [releasing])[releasing].items():
             available[location][sku] = available[location].get(sku, 0) + units

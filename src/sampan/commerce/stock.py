@@ -415,32 +415,34 @@ def transfer_out(row: Transfer) -> TransferOut:
 
 
 def available_by_location(
-    session: Session, skus: Iterable[str], now: datetime | None = None
+    session: Session, skus: Iterable[str], now: datetime | None = None, keep: str | None = None
 ) -> dict[str, dict[str, int]]:
     """Return units available per location and SKU (location -> SKU -> units).
 
-    With ``now``, units of holds past their expiry count as available: a hold for them
-    releases the lapsed holds first (see ``_take``).
+    With ``now``, units of holds past their expiry count as available, except ``keep``'s
+    (the caller's own, counted by the caller): a hold for them releases the lapsed holds
+    first (see ``_take``).
     """
     wanted = sorted(set(skus))
+    lapsed: dict[Key, int] = defaultdict(int)
+    if now is not None:
+        where = [_holds.c.sku.in_(wanted), _holds.c.status == "active", _holds.c.expires_at < now]
+        if keep is not None:
+            where.append(_holds.c.holder != keep)
+        for location, sku, units in session.execute(
+            select(_holds.c.location_id, _holds.c.sku, func.sum(_holds.c.quantity))
+            .where(*where)
+            .group_by(_holds.c.location_id, _holds.c.sku)
+        ):
+            lapsed[(location, sku)] = int(units)
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for row in session.execute(
         select(_stock.c.location_id, _stock.c.sku, _stock.c.on_hand, _stock.c.reserved).where(
             _stock.c.sku.in_(wanted)
         )
     ):
-        result[row.location_id][row.sku] = max(0, row.on_hand - row.reserved)
-    if now is not None:
-        for location, sku, units in session.execute(
-            select(_holds.c.location_id, _holds.c.sku, func.sum(_holds.c.quantity))
-            .where(
-                _holds.c.sku.in_(wanted),
-                _holds.c.status == "active",
-                _holds.c.expires_at < now,
-            )
-            .group_by(_holds.c.location_id, _holds.c.sku)
-        ):
-            result[location][sku] = result[location].get(sku, 0) + int(units)
+        freed = lapsed.get((row.location_id, row.sku), 0)
+        result[row.location_id][row.sku] = max(0, row.on_hand - row.reserved + freed)
     return result
 
 
