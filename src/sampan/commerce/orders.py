@@ -27,6 +27,7 @@ from sampan.commerce.models import (
     StockAlert,
 )
 from sampan.commerce.rules import (
+    Allocation,
     Plan,
     Site,
     hash_pickup_code,
@@ -153,20 +154,7 @@ def checkout(
             f"idempotency key '{request_key}' was used for a different checkout"
         ) from exc
     prices = {item.sku: item.unit_price_satang for item in items}
-    for number, allocation in enumerate(plan.allocations, start=1):
-        days = allocation.lead_time_days
-        session.add(
-            OrderLine(
-                order_id=order_id,
-                line_no=number,
-                sku=allocation.sku,
-                quantity=allocation.quantity,
-                unit_price_satang=prices[allocation.sku],
-                location_id=allocation.location_id,
-                status="allocated" if allocation.location_id else "backordered",
-                expected_on=None if days is None else (now + timedelta(days=days)).date(),
-            )
-        )
+    _add_lines(session, order_id, plan, prices, first=1, now=now)
     cart.status = "ordered"
     cart.order_id = order_id
     cart.updated_at = now
@@ -264,20 +252,7 @@ def allocate_backorders(session: Session, order_id: str, env: CommerceEnv) -> Or
     for line in waiting:
         session.delete(line)
     session.flush()
-    for offset, allocation in enumerate(plan.allocations):
-        days = allocation.lead_time_days
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                line_no=next_no + offset,
-                sku=allocation.sku,
-                quantity=allocation.quantity,
-                unit_price_satang=prices[allocation.sku],
-                location_id=allocation.location_id,
-                status="allocated" if allocation.location_id else "backordered",
-                expected_on=None if days is None else (now + timedelta(days=days)).date(),
-            )
-        )
+    _add_lines(session, order.id, plan, prices, first=next_no, now=now)
     order.routing = {**order.routing, "reallocated": plan.as_dict()}
     order.updated_at = now
     _timeline(session, order.id, "reallocated", {"explanation": plan.explanation}, now)
@@ -836,6 +811,32 @@ def _products_by_id(session: Session, ids: Sequence[str]) -> list[Product]:
     return [rows[i] for i in ids if i in rows]
 
 
+def _add_lines(
+    session: Session,
+    order_id: str,
+    plan: Plan,
+    prices: dict[str, int],
+    *,
+    first: int,
+    now: datetime,
+) -> None:
+    """Add one line per allocation of the plan, back-ordered ones with their expected date."""
+    for number, allocation in enumerate(plan.allocations, start=first):
+        days = allocation.lead_time_days
+        session.add(
+            OrderLine(
+                order_id=order_id,
+                line_no=number,
+                sku=allocation.sku,
+                quantity=allocation.quantity,
+                unit_price_satang=prices[allocation.sku],
+                location_id=allocation.location_id,
+                status="allocated" if allocation.location_id else "backordered",
+                expected_on=None if days is None else (now + timedelta(days=days)).date(),
+            )
+        )
+
+
 def _placed(plan: Plan) -> dict[Key, int]:
     wanted: dict[Key, int] = defaultdict(int)
     for allocation in plan.allocations:
@@ -949,18 +950,9 @@ def _exchange(
         expires_at=None,
         now=now,
     )
-    for number, (sku, qty) in enumerate(sorted(wanted.items()), start=1):
-        session.add(
-            OrderLine(
-                order_id=exchange.id,
-                line_no=number,
-                sku=sku,
-                quantity=qty,
-                unit_price_satang=found[sku][0].price_satang,
-                location_id=data.location_id,
-                status="allocated",
-            )
-        )
+    here = Plan([Allocation(sku, qty, data.location_id) for sku, qty in sorted(wanted.items())])
+    prices = {sku: found[sku][0].price_satang for sku in wanted}
+    _add_lines(session, exchange.id, here, prices, first=1, now=now)
     _timeline(session, exchange.id, "placed", {"exchange_of": order.id}, now)
     session.flush()
     _hand_over(session, exchange, now)
