@@ -454,3 +454,20 @@ def test_a_visitors_order_follows_them_into_their_account(shop: Shop) -> None:
     counter = shop.api("GET", "/api/commerce/counter", params={"email": "pim@example.co.th"})
     assert [o["id"] for o in counter.json()["orders"]] == [order["id"]]
     assert "Order Completed" in _names(shop, person)
+
+
+def test_the_customer_360_reads_a_persons_orders_and_cart(shop: Shop) -> None:
+    person = shop.identify("member-360", phone="0833333333")
+    shop.stock(("BKK04", "SERUM-C", "receipt", 3))
+    assert shop.api("GET", "/api/commerce/carts", params={"profile_id": person}).json() is None
+    cart = shop.cart({"user_id": "member-360"})
+    shop.put(cart["id"], "SERUM-C", 1)
+    order = shop.checkout(cart["id"], method="click_collect", location_id="BKK04")
+    orders = shop.api("GET", "/api/commerce/orders", params={"profile_id": person}).json()
+    assert [o["id"] for o in orders] == [order["id"]]
+    fresh = shop.cart({"user_id": "member-360"}, channel="line")
+    shop.put(fresh["id"], "SERUM-C", 1, channel="line")
+    current = shop.api("GET", "/api/commerce/carts", params={"profile_id": person}).json()
+    assert current["id"] == fresh["id"]
+    shop.api("GET", "/api/commerce/orders", expect=404, params={"profile_id": "prf_nope"})
+    shop.api("GET", "/api/commerce/orders", expect=422)

@@ -334,6 +334,31 @@ def checkout(
 # -- orders --------------------------------------------------------------------------------------
 
 
+@router.get("/orders", response_model=list[OrderOut], summary="A customer's orders")
+def list_orders(
+    db: Db,
+    env: Env,
+    _: Reader,
+    profile_id: Annotated[str, Query(min_length=1, max_length=40)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> list[OrderOut]:
+    """Return the customer's newest orders from every channel (merged profiles included)."""
+    with db.reading() as session:
+        return service.list_orders(session, profile_id=profile_id, limit=limit, env=env)
+
+
+@router.get("/carts", response_model=CartOut | None, summary="A customer's active cart")
+def active_cart(
+    db: Db,
+    env: Env,
+    _: Reader,
+    profile_id: Annotated[str, Query(min_length=1, max_length=40)],
+) -> CartOut | None:
+    """Return the customer's active cart, or null when they have none."""
+    with db.reading() as session:
+        return service.active_cart_of(session, profile_id=profile_id, env=env)
+
+
 @router.get("/orders/{order_id}", response_model=OrderOut, summary="Get an order")
 def get_order(order_id: str, db: Db, env: Env, _: Reader) -> OrderOut:
     """Return an order with lines, routing, timeline, shipments and returns."""

@@ -50,12 +50,14 @@ from sampan.commerce.schemas import (
     Availability,
     BulkStockIn,
     BulkStockOut,
+    CartOut,
     CommerceEnv,
     CounterView,
     CustomerRef,
     ImportOut,
     LocationIn,
     MovementOut,
+    OrderOut,
     ProductIn,
     StockLevel,
     Substitute,
@@ -93,7 +95,9 @@ __all__ = [
     "get_product",
     "import_locations",
     "import_products",
+    "active_cart_of",
     "list_locations",
+    "list_orders",
     "list_products",
     "list_transfers",
     "movements",
@@ -287,6 +291,21 @@ def counter_view(session: Session, *, lookup: Mapping[str, str], env: CommerceEn
         cart=None if cart is None else carts.cart_out(session, cart, env),
         orders=orders.list_orders(session, profile_ids=[profile_id], limit=5, env=env),
     )
+
+
+def list_orders(
+    session: Session, *, profile_id: str, limit: int, env: CommerceEnv
+) -> list[OrderOut]:
+    """Return the person's newest orders, whichever of their profiles placed them."""
+    person = profiles.find_person(session, profile_id=profile_id)
+    return orders.list_orders(session, profile_ids=person.profile_ids, limit=limit, env=env)
+
+
+def active_cart_of(session: Session, *, profile_id: str, env: CommerceEnv) -> CartOut | None:
+    """Return the person's active cart, if they have one."""
+    person = profiles.find_person(session, profile_id=profile_id)
+    cart = carts.active_cart(session, profile_id=person.profile_id, visitor=None)
+    return None if cart is None else carts.cart_out(session, cart, env)
 
 
 def expire_holds(session: Session, env: CommerceEnv) -> int:
