@@ -21,6 +21,7 @@ from sampan.access.api import routers as access_routers
 from sampan.access.guards import authenticate, build_access_runtime, ensure_guarded, require
 from sampan.access.masking import PiiMaskingMiddleware
 from sampan.access.schemas import Permission
+from sampan.api.console import add_console
 from sampan.collect import service as collect
 from sampan.collect.api import sources_router
 from sampan.collect.schemas import SourceInfo
@@ -206,6 +207,8 @@ def create_app(
     app.include_router(messaging_public)
     app.include_router(commerce_public)
     _add_operations_routes(app, runtime, pipeline)
+    # Last of all routes: it answers every other GET with the console.
+    add_console(app)
     _document_tracking(app)
     # Last, after every router is included: each /api route must check permissions.
     ensure_guarded(app)
