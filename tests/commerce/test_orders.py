@@ -20,7 +20,10 @@ def _names(shop: Shop, profile_id: str) -> list[str]:
 def test_app_cart_is_found_by_phone_at_the_till_and_sold_in_store(shop: Shop) -> None:
     """Seed 000: a cart filled in the app is pulled up and paid for in the branch."""
     shop.stock(("BKK01", "SERUM-C", "receipt", 5), ("BKK01", "SUN-50", "receipt", 5))
-    person = shop.identify("member-77", first_name="สมหญิง", phone="+66 81 234 5678")
+    line_id = "U" + "a" * 32
+    person = shop.identify(
+        "member-77", first_name="สมหญิง", phone="+66 81 234 5678", line_user_id=line_id
+    )
     cart = shop.cart({"user_id": "member-77"}, channel="app")
     shop.put(cart["id"], "SERUM-C", 2, channel="app")
     shop.put(cart["id"], "SUN-50", 1, channel="app")
@@ -37,6 +40,11 @@ def test_app_cart_is_found_by_phone_at_the_till_and_sold_in_store(shop: Shop) ->
     assert viewed[0]["detail"]["via"] == "counter"
     by_qr = shop.api("GET", "/api/commerce/counter", params={"qr": "sampan:member:member-77"})
     assert by_qr.json()["cart"]["id"] == cart["id"]
+    by_line = shop.api("GET", "/api/commerce/counter", params={"line_user_id": line_id})
+    assert by_line.json()["cart"]["id"] == cart["id"]
+    nobody = shop.api("GET", "/api/commerce/counter", expect=404, params={"phone": "0899999990"})
+    assert "no customer" in nobody.json()["detail"]
+    shop.api("GET", "/api/commerce/counter", expect=422)
     same = shop.cart({"phone": "0812345678"}, channel="pos", location_id="BKK01")
     assert same["id"] == cart["id"]
     order = shop.checkout(
