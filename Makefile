@@ -4,7 +4,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install demo serve test lint format bench clean
+.PHONY: install web browser demo serve test lint format bench clean
+
+# The console (web/) is built into src/sampan/webui when missing or older than its sources.
+WEBUI := src/sampan/webui/index.html
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -type f -print 2>/dev/null)
+E2E_DEPS := tests/e2e/node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,10 +19,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+web/node_modules/.package-lock.json: web/package-lock.json
+	@command -v npm >/dev/null || { echo "The console needs Node 20.19+ and npm to build."; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEBUI): web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: $(WEBUI)
+
+$(E2E_DEPS): tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+	@touch $@
+
+# Browser tests drive Debian's chromium with playwright-core (no browser download).
+browser: $(E2E_DEPS)
+	@command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+demo: $(STAMP) $(WEBUI)
 	$(VENV)/bin/sampan demo
 
-serve: $(STAMP)
+serve: $(STAMP) $(WEBUI)
 	$(VENV)/bin/sampan serve
 
 lint: $(STAMP)
@@ -26,7 +49,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy src
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) lint
+test: $(STAMP) lint $(WEBUI) browser
 	SAMPAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" $(PY) -m pytest -q
 
 format: $(STAMP)
@@ -44,3 +67,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) sampan-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf web/node_modules tests/e2e/node_modules src/sampan/webui

@@ -129,3 +129,21 @@ def test_no_thai_mobile_number_survives_masking(phone: str, key: str, separator:
     masked = json.dumps(mask_document(document), ensure_ascii=False)
     assert phone not in masked.replace("-", "").replace(" ", "")
     assert phone[-4:] in masked
+
+
+def test_contact_and_member_ids_kept_as_traits_are_masked_like_identities() -> None:
+    traits = {
+        "traits": {
+            "line_user_id": "U5f64a1b2c3d4e5f60718293a4b5c6d7e",
+            "loyaltyId": "LOY-00012345",
+            "pos_customer_id": "POS-BKK01-998877",
+            "pickup_code": "123456",
+            "plan": "gold",
+        }
+    }
+    masked = mask_document(traits)["traits"]
+    assert masked["line_user_id"] == "***6d7e"
+    assert masked["loyaltyId"] == "***2345"
+    assert masked["pos_customer_id"] == "***8877"
+    assert masked["pickup_code"] == "***"
+    assert masked["plan"] == "gold"

@@ -61,6 +61,10 @@ _HIDDEN_KEYS = frozenset(
         "pickupcode",
     }
 )
+# Contact and membership ids kept as traits (identities are masked by their type).
+_IDENTIFIER_KEYS = frozenset(
+    {"lineuserid", "loyaltyid", "memberid", "membershipid", "poscustomerid", "facebookpsid", "psid"}
+)
 # "name" is a person's name in a person's record, but an event's, page's or product's name
 # elsewhere: it is masked under "traits" and next to an e-mail or phone key only.
 _PERSON_CONTEXTS = frozenset({"traits", "contact", "customer", "recipient", "person"})
@@ -158,6 +162,8 @@ def _mask_field(key: str, value: Any, *, person: bool) -> Any:
         return _leaves(value, mask_name)
     if key in _HIDDEN_KEYS:
         return _leaves(value, lambda _: HIDDEN)
+    if key in _IDENTIFIER_KEYS:
+        return _leaves(value, lambda text: mask_identifier(key, text))
     return _mask(value, person=key in _PERSON_CONTEXTS)
 
 

@@ -1,0 +1,118 @@
+// The console, screen by screen, in chromium against `sampan demo` data.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { BASE, PHONE, api, launch, logIn, openPage, screenshot } from "./browser.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("logging in leads to the dashboard with live figures", async () => {
+  const { page, done, expectError } = await openPage(browser);
+  await page.goto(`${BASE}/customers`);
+  await page.waitForURL(/\/login/);
+  await screenshot(page, "login");
+  expectError(/status of 401/);
+  await page.getByTestId("login-email").fill("admin@sampan.local");
+  await page.getByTestId("login-password").fill("wrong-password");
+  await page.getByTestId("login-submit").click();
+  await page.getByRole("alert").waitFor();
+  await logIn(page);
+  await page.goto(`${BASE}/`);
+  const customers = page.getByTestId("stat-customers");
+  await customers.waitFor();
+  const { total } = await api(page, "GET", "/api/profiles?limit=1");
+  await page.waitForFunction(
+    (expected) =>
+      document
+        .querySelector('[data-testid="stat-customers"]')
+        ?.textContent?.replace(/[^0-9]/g, "") === String(expected),
+    total,
+  );
+  await screenshot(page, "home");
+  await done();
+});
+
+test("a customer found by Thai name shows identities from several channels", async () => {
+  const { page, done } = await openPage(browser);
+  await logIn(page);
+  // A demo customer with a Thai name and identifiers of two kinds or more.
+  const { items } = await api(page, "GET", "/api/profiles?limit=100");
+  let chosen;
+  for (const item of items) {
+    if (!/[\u0E00-\u0E7F]/.test(item.display_name ?? "")) continue;
+    const full = await api(page, "GET", `/api/profiles/${item.id}`);
+    const kinds = new Set(full.identities.map((identity) => identity.type));
+    if (kinds.size >= 3) {
+      chosen = full;
+      break;
+    }
+  }
+  assert.ok(chosen, "the demo has a Thai-named customer known on several channels");
+  await page.getByTestId("nav-customers").click();
+  const firstName = chosen.display_name.split(" ")[0];
+  await page.getByTestId("customer-search").fill(firstName);
+  await page.getByTestId("customer-search").press("Enter");
+  const row = page.getByTestId("customer-row").filter({ hasText: chosen.display_name });
+  await row.first().click();
+  await page.waitForURL(new RegExp(`/customers/${chosen.id}`));
+  await page.getByTestId("profile-name").filter({ hasText: chosen.display_name }).waitFor();
+  const shown = await page.getByTestId("identity-item").evaluateAll((nodes) =>
+    nodes.map((node) => node.getAttribute("data-type")),
+  );
+  const kinds = new Set(chosen.identities.map((identity) => identity.type));
+  for (const kind of kinds) assert.ok(shown.includes(kind), `identity ${kind} is shown`);
+  await page.getByTestId("timeline-item").first().waitFor();
+  await screenshot(page, "customer-360");
+  await done();
+});
+
+test("store staff find a customer by phone in another format and see the cart", async () => {
+  const { page, done } = await openPage(browser, PHONE);
+  await logIn(page, "store_staff");
+  // A known customer with a phone number gets a cart from the app.
+  const admin = await openPage(browser);
+  await logIn(admin.page);
+  const { items } = await api(admin.page, "GET", "/api/profiles?limit=200");
+  let person;
+  for (const item of items) {
+    const full = await api(admin.page, "GET", `/api/profiles/${item.id}`);
+    const phone = full.identities.find((identity) => identity.type === "phone");
+    const user = full.identities.find((identity) => identity.type === "user_id");
+    if (phone && user && /[\u0E00-\u0E7F]/.test(full.display_name ?? "")) {
+      person = { ...full, phone: phone.value, user: user.value };
+      break;
+    }
+  }
+  assert.ok(person, "the demo has a member with a phone number");
+  const skus = await api(admin.page, "GET", "/api/commerce/stock?location_id=BKK01&limit=50");
+  const onShelf = skus.find((level) => level.available > 0);
+  assert.ok(onShelf, "the demo branch BKK01 has stock");
+  const cart = await api(admin.page, "POST", "/api/commerce/carts", {
+    customer: { user_id: person.user },
+    channel: "app",
+  });
+  await api(admin.page, "PUT", `/api/commerce/carts/${cart.id}/items/${onShelf.sku}`, {
+    quantity: 1,
+    channel: "app",
+  });
+  await admin.done();
+  // +66 81 234 5678 is typed at the counter as 081-234-5678.
+  const digits = person.phone.replace(/[^0-9]/g, "");
+  const local = digits.startsWith("66") ? `0${digits.slice(2)}` : digits;
+  const typed = `${local.slice(0, 3)}-${local.slice(3, 6)}-${local.slice(6)}`;
+  await page.goto(`${BASE}/store`);
+  await page.getByTestId("store-lookup-phone").fill(typed);
+  await page.getByTestId("store-lookup-submit").click();
+  await page.getByTestId("store-greeting").waitFor();
+  const greeting = await page.getByTestId("store-greeting").textContent();
+  assert.ok(greeting?.includes(person.display_name.split(" ")[0]), greeting ?? "");
+  await page.getByTestId("store-cart-item").filter({ hasText: onShelf.sku }).waitFor();
+  await screenshot(page, "store-view");
+  await done();
+});

@@ -1,0 +1,72 @@
+import { Center, createTheme, Loader, MantineProvider } from '@mantine/core';
+import { lazy, Suspense } from 'react';
+import type { ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { AuthProvider, useAuth } from './auth';
+import { Layout } from './components/Layout';
+import { LoginPage } from './pages/LoginPage';
+
+// Pages load on first visit; the chart library only comes with the home page.
+const HomePage = lazy(() => import('./pages/HomePage'));
+const CustomersPage = lazy(() => import('./pages/CustomersPage'));
+const CustomerPage = lazy(() => import('./pages/CustomerPage'));
+const StorePage = lazy(() => import('./pages/StorePage'));
+const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
+
+const FONT = "'Noto Sans', 'Noto Sans Thai', system-ui, sans-serif";
+
+const theme = createTheme({
+  primaryColor: 'teal',
+  fontFamily: FONT,
+  headings: { fontFamily: FONT },
+  defaultRadius: 'md',
+});
+
+function PageLoader() {
+  return (
+    <Center py="xl">
+      <Loader />
+    </Center>
+  );
+}
+
+/** Pages for signed-in users only: anyone else goes to /login and comes back after. */
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { status } = useAuth();
+  const location = useLocation();
+  if (status === 'checking') return <PageLoader />;
+  if (status === 'signed-out') {
+    const from = `${location.pathname}${location.search}${location.hash}`;
+    return <Navigate to="/login" replace state={{ from }} />;
+  }
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <MantineProvider theme={theme} defaultColorScheme="light">
+      <BrowserRouter>
+        <AuthProvider>
+          <Suspense fallback={<PageLoader />}>
+            <Routes>
+              <Route path="/login" element={<LoginPage />} />
+              <Route
+                element={
+                  <RequireAuth>
+                    <Layout />
+                  </RequireAuth>
+                }
+              >
+                <Route index element={<HomePage />} />
+                <Route path="customers" element={<CustomersPage />} />
+                <Route path="customers/:id" element={<CustomerPage />} />
+                <Route path="store" element={<StorePage />} />
+                <Route path="*" element={<NotFoundPage />} />
+              </Route>
+            </Routes>
+          </Suspense>
+        </AuthProvider>
+      </BrowserRouter>
+    </MantineProvider>
+  );
+}
