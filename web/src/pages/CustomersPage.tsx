@@ -50,6 +50,21 @@ function strings(value: Json | undefined): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
+function Contacts({ profile, mt }: { profile: ProfileSummary; mt?: number }) {
+  return (
+    <Stack gap={4} mt={mt}>
+      {contacts(profile).map((item) => (
+        <Group key={item.type} gap={6} wrap="nowrap" data-testid="customer-identifier" data-type={item.type}>
+          <ChannelBadge kind={item.type} size="sm" style={{ flexShrink: 0 }} />
+          <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+            {item.value}
+          </Text>
+        </Group>
+      ))}
+    </Stack>
+  );
+}
+
 function ResultRow({ profile }: { profile: ProfileSummary }) {
   const { t, i18n } = useTranslation();
   const navigate = useNavigate();
@@ -78,16 +93,7 @@ function ResultRow({ profile }: { profile: ProfileSummary }) {
         </Text>
       </Table.Td>
       <Table.Td>
-        <Stack gap={4}>
-          {contacts(profile).map((item) => (
-            <Group key={item.type} gap={6} wrap="nowrap" data-testid="customer-identifier" data-type={item.type}>
-              <ChannelBadge kind={item.type} size="sm" style={{ flexShrink: 0 }} />
-              <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
-                {item.value}
-              </Text>
-            </Group>
-          ))}
-        </Stack>
+        <Contacts profile={profile} />
       </Table.Td>
       <Table.Td>
         <Group gap={4}>
@@ -133,16 +139,7 @@ function ResultCard({ profile }: { profile: ProfileSummary }) {
       <Anchor component={Link} to={to} fw={600} data-testid="customer-link">
         {profile.display_name || t('customers.unnamed')}
       </Anchor>
-      <Stack gap={4} mt={6}>
-        {contacts(profile).map((item) => (
-          <Group key={item.type} gap={6} wrap="nowrap" data-testid="customer-identifier" data-type={item.type}>
-            <ChannelBadge kind={item.type} size="sm" style={{ flexShrink: 0 }} />
-            <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
-              {item.value}
-            </Text>
-          </Group>
-        ))}
-      </Stack>
+      <Contacts profile={profile} mt={6} />
       <Group gap={4} mt={6}>
         {strings(profile.computed.channels).map((channel) => (
           <ChannelBadge key={channel} kind={channel} size="sm" />
