@@ -21,6 +21,7 @@ from sampan.access.api import routers as access_routers
 from sampan.access.guards import authenticate, build_access_runtime, ensure_guarded, require
 from sampan.access.masking import PiiMaskingMiddleware
 from sampan.access.schemas import Permission
+from sampan.analytics.api import router as analytics_router
 from sampan.api.console import add_console
 from sampan.collect import service as collect
 from sampan.collect.api import sources_router
@@ -154,6 +155,7 @@ def create_app(
     app.state.db = runtime.db
     app.state.identity_rules = runtime.rules
     app.state.currency = runtime.settings.default_currency
+    app.state.timezone = runtime.settings.timezone
     app.state.collect = CollectRuntime(
         writer=writer,
         keys=CredentialCache(check_write_key),
@@ -203,6 +205,7 @@ def create_app(
     app.include_router(messaging_router, dependencies=secured)
     app.include_router(journeys_router, dependencies=secured)
     app.include_router(commerce_router, dependencies=secured)
+    app.include_router(analytics_router, dependencies=secured)
     app.include_router(preference_pages)
     app.include_router(messaging_public)
     app.include_router(commerce_public)

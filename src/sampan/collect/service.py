@@ -32,6 +32,7 @@ __all__ = [
     "IngestWriter",
     "MessageRejected",
     "authenticate_write_key",
+    "channel_counts",
     "count_events",
     "count_events_after",
     "create_source",
@@ -144,6 +145,16 @@ def get_events(session: Session, *, seqs: Sequence[int]) -> list[CollectedEvent]
 def latest_seq(session: Session) -> int:
     """Return the sequence number of the newest event, 0 for an empty log."""
     return session.scalar(select(func.max(Event.seq))) or 0
+
+
+def channel_counts(session: Session, *, received_since_ms: int) -> dict[str, int]:
+    """Return how many events each channel sent since a moment (by when they arrived)."""
+    rows = session.execute(
+        select(Event.channel, func.count())
+        .where(Event.received_ms >= received_since_ms)
+        .group_by(Event.channel)
+    )
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 def count_events(session: Session) -> int:

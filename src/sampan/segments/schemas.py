@@ -88,3 +88,18 @@ class EvaluationReport(BaseModel):
     segments: int
     entered: int
     exited: int
+
+
+class PeopleOverview(BaseModel):
+    """Everyone at a glance, and the lifecycle funnel from awareness to advocacy."""
+
+    people: int
+    identified: int
+    # Funnel: everyone (awareness), viewed or carted a product (consideration), bought once
+    # (purchase), bought twice or more (retention), VIP by the lifecycle thresholds (advocacy).
+    considering: int
+    buyers: int
+    repeat_buyers: int
+    vip: int
+    revenue_minor: int
+    orders: int

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from sampan.access.masking import mask_name
@@ -53,6 +53,7 @@ from sampan.segments.ready import ready_made
 from sampan.segments.schemas import (
     EvaluationReport,
     MemberPage,
+    PeopleOverview,
     Preview,
     SampleMember,
     SegmentInput,
@@ -296,6 +297,48 @@ def size_history(session: Session, *, segment_id: str, limit: int = 500) -> list
         .limit(limit)
     )
     return [SizePoint(at=s.at, size=s.size) for s in reversed(list(samples))]
+
+
+# Events that show a person considering a purchase, for the funnel's second step.
+CONSIDERING = ("Product Viewed", "Product Added", "Cart Viewed", "Checkout Started")
+# Identifier types that do not tell who a person is.
+ANONYMOUS_TYPES = frozenset({"anonymous_id", "device_id"})
+
+
+def overview(session: Session, *, context: CompileContext) -> PeopleOverview:
+    """Return how many people there are, how many are known, and the lifecycle funnel."""
+    known = [t for t in context.identifier_types if t not in ANONYMOUS_TYPES]
+    identified = or_(*(Person.identifier_types.contains(f"|{t}|", autoescape=True) for t in known))
+    vip = (Person.total_spent >= context.vip_spend * context.minor_per_major) & (
+        Person.order_count >= context.vip_orders
+    )
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter(identified) if known else literal(0),
+            func.count().filter(Person.order_count >= 1),
+            func.count().filter(Person.order_count >= 2),
+            func.count().filter(vip),
+            func.coalesce(func.sum(Person.total_spent), 0),
+            func.coalesce(func.sum(Person.order_count), 0),
+        )
+    ).one()
+    considering = session.scalar(
+        select(func.count(func.distinct(PersonEvent.profile_id))).where(
+            PersonEvent.name.in_(CONSIDERING)
+        )
+    )
+    people, identified_count, buyers, repeat, vips, spent, orders = row
+    return PeopleOverview(
+        people=people,
+        identified=identified_count,
+        considering=considering or 0,
+        buyers=buyers,
+        repeat_buyers=repeat,
+        vip=vips,
+        revenue_minor=int(spent),
+        orders=int(orders),
+    )
 
 
 def react_to_batch(

@@ -1,0 +1,1 @@
+"""Analytics: figures across domains for the console's dashboard."""
