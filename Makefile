@@ -56,7 +56,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix src tests bench
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEBUI) browser
 	$(PY) -m bench.ingest
 	$(PY) -m bench.identity
 	$(PY) -m bench.lookup
@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(PY) -m bench.messaging
 	$(PY) -m bench.journeys
 	$(PY) -m bench.commerce
+	$(PY) -m bench.console
 
 clean:
 	rm -rf $(VENV) sampan-data .pytest_cache .mypy_cache .ruff_cache

@@ -359,6 +359,27 @@ export interface Journey {
   status: 'draft' | 'live' | 'paused' | 'archived';
 }
 
+export type FunnelStage = 'awareness' | 'consideration' | 'purchase' | 'retention' | 'advocacy';
+
+/** GET /api/analytics/overview: the home dashboard's figures. */
+export interface Overview {
+  people: number;
+  identified: number;
+  /** 0–1 */
+  identified_share: number;
+  events_today: number;
+  live_journeys: number;
+  journeys: number;
+  orders: number;
+  /** baht, a decimal string */
+  revenue: Decimal;
+  currency: string;
+  channels_today: { channel: string; events: number }[];
+  funnel: { stage: FunnelStage; people: number }[];
+  today_from: string;
+  at: string;
+}
+
 export interface Segment {
   id: string;
   name: string;

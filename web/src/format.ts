@@ -19,6 +19,26 @@ export function formatMoney(amount: Decimal | null | undefined, currency = 'THB'
   return format.format(value);
 }
 
+/** Money in whole units for big figures on a dashboard, e.g. ฿1,234,568. */
+export function formatMoneyWhole(amount: Decimal, currency = 'THB'): string {
+  const value = typeof amount === 'number' ? amount : Number(amount);
+  if (!Number.isFinite(value)) return String(amount);
+  try {
+    return new Intl.NumberFormat('th-TH', {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: 0,
+      maximumFractionDigits: Math.abs(value) >= 1000 ? 0 : 2,
+    }).format(value);
+  } catch {
+    return formatMoney(amount, currency);
+  }
+}
+
+export function formatPercent(share: number, language: string): string {
+  return new Intl.NumberFormat(locale(language), { style: 'percent', maximumFractionDigits: 1 }).format(share);
+}
+
 function locale(language: string): string {
   return language.startsWith('th') ? 'th-TH' : 'en-GB';
 }

@@ -37,6 +37,11 @@ const LOOKS: Record<string, Look> = {
 
 const FALLBACK: Look = { color: 'gray', icon: <TagIcon size={12} /> };
 
+/** The Mantine colour a channel or identifier type wears everywhere (its badge, charts). */
+export function channelColor(kind: string): string {
+  return (LOOKS[kind] ?? FALLBACK).color;
+}
+
 /** A channel (web, line, pos...) or identifier type (email, phone, line_user_id...). */
 export function ChannelBadge({
   kind,

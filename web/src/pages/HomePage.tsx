@@ -1,128 +1,200 @@
-import { BarChart } from '@mantine/charts';
+import { DonutChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Anchor, Card, Group, SimpleGrid, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import {
+  Anchor,
+  Box,
+  Card,
+  Group,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  Title,
+  VisuallyHidden,
+} from '@mantine/core';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { withQuery, type Journey, type SearchPage, type Segment } from '../api';
+import type { Overview } from '../api';
 import { useAuth } from '../auth';
-import { ApiView, Empty, Panel } from '../components/states';
-import { formatNumber } from '../format';
-import { useApi, type ApiState } from '../useApi';
+import { ChannelBadge, channelColor } from '../components/badges';
+import { Empty, ErrorNotice, Loading, Panel } from '../components/states';
+import { formatMoneyWhole, formatNumber, formatPercent } from '../format';
+import { useApi } from '../useApi';
 
-const REFRESH_MS = 30_000;
-// The ready-made lifecycle segments (segments/ready.py), in the order a customer lives them.
-const STAGES = ['new_lead', 'first_time_buyer', 'active', 'loyal_vip', 'at_risk', 'churned'];
+// The figures come from one cheap read; every 15 s keeps the charts live without a reload.
+const REFRESH_MS = 15_000;
+const FUNNEL_COLORS = ['teal.3', 'teal.4', 'teal.5', 'teal.7', 'teal.9'];
 
-function lifecycleStage(segment: Segment): string | null {
-  const { computed, op, value } = segment.condition;
-  if (computed === 'lifecycle_stage' && op === 'eq' && typeof value === 'string') return value;
-  return null;
+function timeOf(value: string, language: string, style: 'short' | 'medium' = 'medium'): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(language.startsWith('th') ? 'th-TH' : 'en-GB', {
+    timeStyle: style,
+  }).format(date);
 }
 
-function StatCard<T>({
+/** The time of day as the server wrote it: "today" starts at midnight in the workspace's zone. */
+function wallClock(value: string, language: string): string {
+  return /T(\d{2}:\d{2})/.exec(value)?.[1] ?? timeOf(value, language, 'short');
+}
+
+function StatCard({
   label,
   testId,
-  state,
-  allowed,
   value,
+  shown,
   hint,
 }: {
   label: string;
   testId: string;
-  state: ApiState<T>;
-  allowed: boolean;
-  value: (data: T) => number;
-  hint?: (data: T) => string;
+  /** The raw figure for `data-value`; undefined while loading. */
+  value: number | undefined;
+  shown?: string;
+  hint?: ReactNode;
 }) {
-  const { t, i18n } = useTranslation();
   return (
-    <Card withBorder radius="md" padding="lg" data-testid={testId}>
-      <Text size="sm" c="dimmed" fw={600}>
+    <Card withBorder radius="md" padding="md" data-testid={testId}>
+      <Text size="sm" c="dimmed" fw={600} lineClamp={1}>
         {label}
       </Text>
-      {allowed ? (
-        <ApiView state={state}>
-          {(data) => (
-            <>
-              <Text fz={32} fw={700} lh={1.3} data-testid={`${testId}-value`} data-value={value(data)}>
-                {formatNumber(value(data), i18n.language)}
-              </Text>
-              {hint && (
-                <Text size="xs" c="dimmed">
-                  {hint(data)}
-                </Text>
-              )}
-            </>
-          )}
-        </ApiView>
+      {value === undefined ? (
+        <>
+          <Skeleton h={30} mt={8} mb={6} w="70%" />
+          <Skeleton h={12} w="50%" />
+        </>
       ) : (
-        <Empty>{t('common.noPermission')}</Empty>
+        <>
+          <Text fz={28} fw={700} lh={1.4} data-testid={`${testId}-value`} data-value={value}>
+            {shown}
+          </Text>
+          {hint && (
+            <Text size="xs" c="dimmed">
+              {hint}
+            </Text>
+          )}
+        </>
       )}
     </Card>
   );
 }
 
-function LifecycleChart({ segments }: { segments: Segment[] }) {
+function ChannelMix({ overview }: { overview: Overview }) {
   const { t, i18n } = useTranslation();
-  const sizes = new Map<string, number>();
-  for (const segment of segments) {
-    const stage = lifecycleStage(segment);
-    if (stage) sizes.set(stage, segment.size);
-  }
-  if (sizes.size === 0) return <Empty>{t('home.lifecycleEmpty')}</Empty>;
-  const stages = [...STAGES.filter((s) => sizes.has(s)), ...[...sizes.keys()].filter((s) => !STAGES.includes(s))];
-  const data = stages.map((stage) => ({
-    stage: t(`lifecycle.${stage}`, { defaultValue: stage }),
-    customers: sizes.get(stage) ?? 0,
+  const rows = overview.channels_today.filter((row) => row.events > 0);
+  if (rows.length === 0) return <Empty>{t('home.channelsEmpty')}</Empty>;
+  const total = rows.reduce((sum, row) => sum + row.events, 0);
+  const data = rows.map((row) => ({
+    name: t(`channel.${row.channel}`, { defaultValue: row.channel }),
+    value: row.events,
+    color: `${channelColor(row.channel)}.6`,
   }));
   return (
-    <>
-      <div aria-hidden="true">
-        <BarChart
-          h={280}
+    <Group align="center" gap="lg" wrap="nowrap">
+      <Box aria-hidden="true" style={{ flex: 'none' }}>
+        <DonutChart
           data={data}
-          dataKey="stage"
-          orientation="vertical"
-          yAxisProps={{ width: 130 }}
-          series={[{ name: 'customers', label: t('home.customers'), color: 'teal.6' }]}
+          size={170}
+          thickness={26}
+          paddingAngle={2}
+          chartLabel={formatNumber(total, i18n.language)}
           valueFormatter={(value) => formatNumber(value, i18n.language)}
-          gridAxis="x"
-          withTooltip
+          tooltipDataSource="segment"
         />
-      </div>
-      <VisuallyHidden>
-        <Table>
-          <caption>{t('home.lifecycle')}</caption>
-          <tbody>
-            {data.map((row) => (
-              <tr key={row.stage}>
-                <th scope="row">{row.stage}</th>
-                <td>{row.customers}</td>
-              </tr>
-            ))}
-          </tbody>
-        </Table>
-      </VisuallyHidden>
-    </>
+      </Box>
+      <Table verticalSpacing={6} style={{ flex: 1 }}>
+        <VisuallyHidden component="caption">{t('home.channels')}</VisuallyHidden>
+        <Table.Tbody>
+          {rows.map((row) => (
+            <Table.Tr key={row.channel} data-testid="channel-item" data-channel={row.channel} data-value={row.events}>
+              <Table.Th scope="row" fw={400}>
+                <ChannelBadge kind={row.channel} />
+              </Table.Th>
+              <Table.Td ta="right" fw={600}>
+                {formatNumber(row.events, i18n.language)}
+              </Table.Td>
+              <Table.Td ta="right" c="dimmed" w={70}>
+                {formatPercent(row.events / total, i18n.language)}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Group>
+  );
+}
+
+/** Awareness → Advocacy as centred bars, each as wide as its share of everyone. */
+function LifecycleFunnel({ overview }: { overview: Overview }) {
+  const { t, i18n } = useTranslation();
+  const top = overview.funnel[0]?.people || overview.people;
+  return (
+    <Stack gap={6} role="list" aria-label={t('home.funnel')}>
+      {overview.funnel.map((step, index) => {
+        const share = top ? step.people / top : 0;
+        const previous = index > 0 ? (overview.funnel[index - 1]?.people ?? 0) : 0;
+        return (
+          <Group
+            key={step.stage}
+            gap="sm"
+            wrap="nowrap"
+            role="listitem"
+            data-testid="funnel-step"
+            data-stage={step.stage}
+            data-value={step.people}
+          >
+            <Box w={136} style={{ flex: 'none' }}>
+              <Text size="sm" fw={600} lh={1.3}>
+                {t(`funnel.${step.stage}`)}
+              </Text>
+              <Text size="xs" c="dimmed" lh={1.3} lineClamp={1}>
+                {t(`funnel.${step.stage}Hint`)}
+              </Text>
+            </Box>
+            <Box style={{ flex: 1, display: 'flex', justifyContent: 'center' }} aria-hidden="true">
+              <Box
+                h={34}
+                bg={FUNNEL_COLORS[index] ?? 'teal.6'}
+                style={{
+                  width: `${Math.max(share * 100, step.people > 0 ? 2 : 0.5)}%`,
+                  borderRadius: 4,
+                  transition: 'width 400ms ease',
+                }}
+              />
+            </Box>
+            <Box w={108} ta="right" style={{ flex: 'none' }}>
+              <Text size="sm" fw={700} lh={1.3}>
+                {formatNumber(step.people, i18n.language)}
+              </Text>
+              <Text size="xs" c="dimmed" lh={1.3}>
+                {index === 0
+                  ? formatPercent(share, i18n.language)
+                  : t('home.ofPrevious', {
+                      share: formatPercent(previous ? step.people / previous : 0, i18n.language),
+                    })}
+              </Text>
+            </Box>
+          </Group>
+        );
+      })}
+    </Stack>
   );
 }
 
 export default function HomePage() {
   const { t, i18n } = useTranslation();
   const { can, user } = useAuth();
-  const customers = useApi<SearchPage>(
-    can('profiles:read') ? withQuery('/api/profiles', { q: '', limit: 1 }) : null,
-    REFRESH_MS,
-  );
-  const journeys = useApi<Journey[]>(can('journeys:read') ? '/api/journeys' : null, REFRESH_MS);
-  const segments = useApi<Segment[]>(can('segments:read') ? '/api/segments' : null, REFRESH_MS);
+  const allowed = can('profiles:read');
+  const state = useApi<Overview>(allowed ? '/api/analytics/overview' : null, REFRESH_MS);
+  const data = state.data;
+  const lang = i18n.language;
+  const empty = data !== undefined && data.people === 0;
 
-  // "Updated at" follows the newest answer of any card.
-  const [updated, setUpdated] = useState<Date | null>(null);
-  useEffect(() => {
-    if (customers.data || journeys.data || segments.data) setUpdated(new Date());
-  }, [customers.data, journeys.data, segments.data]);
+  let charts: ReactNode;
+  if (!allowed) charts = <Empty>{t('common.noPermission')}</Empty>;
+  else if (!data) charts = state.error ? null : <Loading />;
+  else if (empty) charts = <Empty>{t('home.emptyWorkspace')}</Empty>;
 
   return (
     <Stack gap="md">
@@ -130,40 +202,62 @@ export default function HomePage() {
         <Title order={1} size="h2">
           {t('home.title', { name: user?.name ?? '' })}
         </Title>
-        {updated && (
-          <Text size="xs" c="dimmed" aria-live="off">
-            {t('home.updated', {
-              time: new Intl.DateTimeFormat(i18n.language === 'th' ? 'th-TH' : 'en-GB', {
-                timeStyle: 'medium',
-              }).format(updated),
-            })}
+        {data && (
+          <Text size="xs" c={state.error ? 'orange.8' : 'dimmed'} aria-live="off" data-testid="home-updated">
+            {t(state.error ? 'home.stale' : 'home.updated', { time: timeOf(data.at, lang) })}
           </Text>
         )}
       </Group>
-      <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="md">
-        <StatCard
-          label={t('home.totalCustomers')}
-          testId="stat-customers"
-          state={customers}
-          allowed={can('profiles:read')}
-          value={(page) => page.total}
-        />
-        <StatCard
-          label={t('home.liveJourneys')}
-          testId="stat-journeys"
-          state={journeys}
-          allowed={can('journeys:read')}
-          value={(list) => list.filter((j) => j.status === 'live').length}
-          hint={(list) => t('home.journeysHint', { count: list.length })}
-        />
-      </SimpleGrid>
-      <Panel title={t('home.lifecycle')} testId="lifecycle-chart">
-        {can('segments:read') ? (
-          <ApiView state={segments}>{(list) => <LifecycleChart segments={list} />}</ApiView>
-        ) : (
-          <Empty>{t('common.noPermission')}</Empty>
-        )}
-      </Panel>
+      {allowed && state.error && !data && <ErrorNotice error={state.error} onRetry={state.reload} />}
+      {allowed && !(state.error && !data) && (
+        <SimpleGrid cols={{ base: 1, xs: 2, md: 3, lg: 5 }} spacing="md">
+          <StatCard
+            label={t('home.totalCustomers')}
+            testId="stat-customers"
+            value={data?.people}
+            shown={data && formatNumber(data.people, lang)}
+            hint={data && t('home.identifiedHint', { count: data.identified, shown: formatNumber(data.identified, lang) })}
+          />
+          <StatCard
+            label={t('home.identifiedShare')}
+            testId="stat-identified"
+            value={data?.identified_share}
+            shown={data && (data.people ? formatPercent(data.identified_share, lang) : '–')}
+            hint={data && (data.people ? t('home.identifiedShareHint') : t('home.noCustomersYet'))}
+          />
+          <StatCard
+            label={t('home.eventsToday')}
+            testId="stat-events-today"
+            value={data?.events_today}
+            shown={data && formatNumber(data.events_today, lang)}
+            hint={data && t('home.eventsTodayHint', { time: wallClock(data.today_from, lang) })}
+          />
+          <StatCard
+            label={t('home.liveJourneys')}
+            testId="stat-journeys"
+            value={data?.live_journeys}
+            shown={data && formatNumber(data.live_journeys, lang)}
+            hint={data && t('home.journeysHint', { count: data.journeys, shown: formatNumber(data.journeys, lang) })}
+          />
+          <StatCard
+            label={t('home.revenue')}
+            testId="stat-revenue"
+            value={data ? Number(data.revenue) : undefined}
+            shown={data && formatMoneyWhole(data.revenue, data.currency)}
+            hint={data && t('home.ordersHint', { count: data.orders, shown: formatNumber(data.orders, lang) })}
+          />
+        </SimpleGrid>
+      )}
+      {!(allowed && state.error && !data) && (
+        <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md" style={{ alignItems: 'start' }}>
+          <Panel title={t('home.channels')} testId="channel-chart">
+            {charts ?? (data && <ChannelMix overview={data} />)}
+          </Panel>
+          <Panel title={t('home.funnel')} testId="funnel-chart">
+            {charts ?? (data && <LifecycleFunnel overview={data} />)}
+          </Panel>
+        </SimpleGrid>
+      )}
       <Group gap="lg">
         <Anchor component={Link} to="/customers" size="sm">
           {t('home.findCustomer')}
