@@ -139,3 +139,58 @@ test("store staff find a customer by phone in another format and see the cart", 
   await screenshot(page, "store-view");
   await done();
 });
+
+test("a segment built in the console has the size the API gives", async () => {
+  const { page, done } = await openPage(browser);
+  await logIn(page);
+  await page.getByTestId("nav-segments").click();
+  await page.waitForURL(/\/segments$/);
+  await page.getByTestId("segment-row").first().waitFor();
+  await page.getByTestId("segment-new").click();
+  await page.waitForURL(/\/segments\/new$/);
+  // Customers with at least two orders, who completed an order at some time in ten years.
+  const first = page.getByTestId("segment-rule").nth(0);
+  await first.getByTestId("rule-kind").selectOption("computed");
+  await first.getByTestId("rule-field").selectOption("order_count");
+  await first.getByTestId("rule-op").selectOption("gte");
+  await first.getByTestId("rule-value").fill("2");
+  await page.getByTestId("rule-add").click();
+  const second = page.getByTestId("segment-rule").nth(1);
+  await second.getByTestId("rule-kind").selectOption("event");
+  await second.getByTestId("rule-event").fill("Order Completed");
+  await second.getByTestId("rule-did").selectOption("did");
+  await second.getByTestId("rule-op").selectOption("gte");
+  await second.getByTestId("rule-value").fill("1");
+  await second.getByTestId("rule-days").fill("3650");
+  await page.keyboard.press("Escape");
+  await page.getByTestId("segment-json-toggle").click();
+  const json = page.getByTestId("segment-json");
+  await json.filter({ hasText: "3650" }).waitFor();
+  const condition = JSON.parse(await json.textContent());
+  assert.deepEqual(condition, {
+    all: [
+      { computed: "order_count", op: "gte", value: 2 },
+      { event: "Order Completed", within_days: 3650 },
+    ],
+  });
+  const previewSize = page.locator('[data-testid="segment-preview-size"][data-value]');
+  await previewSize.waitFor();
+  const previewed = Number(await previewSize.getAttribute("data-value"));
+  assert.ok(previewed > 0, "the demo has repeat buyers");
+  await page.getByTestId("segment-preview-sample").waitFor();
+  await screenshot(page, "segment-builder");
+  const name = `ลูกค้าซื้อซ้ำ ${Date.now()}`;
+  await page.getByTestId("segment-name").fill(name);
+  await page.getByTestId("segment-save").click();
+  await page.waitForURL(/\/segments\/seg_/);
+  const id = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
+  await page.getByTestId("segment-title").filter({ hasText: name }).waitFor();
+  const shown = Number(await page.getByTestId("segment-size").getAttribute("data-value"));
+  const saved = await api(page, "GET", `/api/segments/${id}`);
+  assert.equal(saved.name, name);
+  assert.deepEqual(saved.condition, condition);
+  assert.equal(shown, saved.size);
+  assert.equal(shown, previewed);
+  await page.getByTestId("segment-member").first().waitFor();
+  await done();
+});

@@ -11,6 +11,9 @@ const HomePage = lazy(() => import('./pages/HomePage'));
 const CustomersPage = lazy(() => import('./pages/CustomersPage'));
 const CustomerPage = lazy(() => import('./pages/CustomerPage'));
 const StorePage = lazy(() => import('./pages/StorePage'));
+const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
+const SegmentNewPage = lazy(() => import('./pages/SegmentNewPage'));
+const SegmentPage = lazy(() => import('./pages/SegmentPage'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 const FONT = "'Noto Sans', 'Noto Sans Thai', system-ui, sans-serif";
@@ -61,6 +64,9 @@ export function App() {
                 <Route path="customers" element={<CustomersPage />} />
                 <Route path="customers/:id" element={<CustomerPage />} />
                 <Route path="store" element={<StorePage />} />
+                <Route path="segments" element={<SegmentsPage />} />
+                <Route path="segments/new" element={<SegmentNewPage />} />
+                <Route path="segments/:id" element={<SegmentPage />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Route>
             </Routes>

@@ -383,7 +383,35 @@ export interface Overview {
 export interface Segment {
   id: string;
   name: string;
+  description: string;
   condition: Record<string, Json>;
+  version: number;
+  time_based: boolean;
   size: number;
+  created_at: string;
   updated_at: string;
+}
+
+/** A person in a preview or a member list; `display_name` is masked without pii:read. */
+export interface SegmentMember {
+  profile_id: string;
+  display_name: string | null;
+  since: string | null;
+}
+
+/** POST /api/segments/preview */
+export interface SegmentPreview {
+  count: number;
+  sample: SegmentMember[];
+}
+
+export interface SegmentMemberPage {
+  items: SegmentMember[];
+  total: number;
+  next_cursor: string | null;
+}
+
+export interface SegmentSizePoint {
+  at: string;
+  size: number;
 }

@@ -14,15 +14,33 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Suspense, useEffect } from 'react';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth';
 import { setLanguage } from '../i18n';
-import { HomeIcon, StoreIcon, UserIcon, UsersIcon } from './icons';
+import { HomeIcon, SegmentIcon, StoreIcon, UserIcon, UsersIcon } from './icons';
 
-const NAV = [
+interface NavItem {
+  to: string;
+  key: string;
+  testId: string;
+  icon: ReactNode;
+  exact?: boolean;
+  /** shown only to roles with this permission */
+  permission?: string;
+}
+
+const NAV: NavItem[] = [
   { to: '/', key: 'nav.home', testId: 'nav-home', icon: <HomeIcon size={18} />, exact: true },
   { to: '/customers', key: 'nav.customers', testId: 'nav-customers', icon: <UsersIcon size={18} /> },
+  {
+    to: '/segments',
+    key: 'nav.segments',
+    testId: 'nav-segments',
+    icon: <SegmentIcon size={18} />,
+    permission: 'segments:read',
+  },
   { to: '/store', key: 'nav.store', testId: 'nav-store', icon: <StoreIcon size={18} /> },
 ];
 
@@ -47,7 +65,7 @@ export function LanguageSwitch() {
 
 export function Layout() {
   const { t } = useTranslation();
-  const { user, logout } = useAuth();
+  const { user, logout, can } = useAuth();
   const [opened, { toggle, close }] = useDisclosure(false);
   const location = useLocation();
   const navigate = useNavigate();
@@ -125,7 +143,7 @@ export function Layout() {
 
       <AppShell.Navbar p="xs" aria-label={t('nav.label')}>
         <nav>
-          {NAV.map((item) => (
+          {NAV.filter((item) => !item.permission || can(item.permission)).map((item) => (
             <NavLink
               key={item.to}
               component={Link}

@@ -85,3 +85,10 @@ export const UsersIcon = ({ size }: { size?: number }) => (
     <path d="M2 20v-1a5 5 0 0 1 5-5h4a5 5 0 0 1 5 5v1M16 4.5a3.5 3.5 0 0 1 0 7M19 14a5 5 0 0 1 3 4.5V20" />
   </Icon>
 );
+
+export const SegmentIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="12" cy="12" r="9" />
+    <path d="M12 3v9l6.5 6.2" />
+  </Icon>
+);
