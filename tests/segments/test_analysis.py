@@ -64,10 +64,12 @@ def test_rfm_lifecycle_and_ready_made_segments_over_real_customers(workspace: Wo
         segments.evaluate_scheduled(session, context=context)
     assert len(created) == 11 + 6 + 3 + 6
     assert again == []
-    by_name = {
-        s["name"]: s["id"]
-        for s in workspace.client.get("/api/segments", headers=workspace.auth).json()
-    }
+    listed = workspace.client.get("/api/segments", headers=workspace.auth).json()
+    by_name = {s["name"]: s["id"] for s in listed}
+    # Ready-made segments carry their stable key, so the console can tell them apart.
+    keys = {s["key"] for s in listed}
+    assert None not in keys
+    assert len(keys) == len(listed)
 
     def members(name: str) -> set[str]:
         page = workspace.client.get(

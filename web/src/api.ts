@@ -382,6 +382,8 @@ export interface Overview {
 
 export interface Segment {
   id: string;
+  /** The ready-made segment's key; null for segments made by users. */
+  key: string | null;
   name: string;
   description: string;
   condition: Record<string, Json>;

@@ -244,21 +244,3 @@ export function failingIndex(message: string): number | null {
   const found = /^condition\.(?:all|any)\[(\d+)\]/.exec(message);
   return found ? Number(found[1]) : null;
 }
-
-// Descriptions the ready-made segments are installed with (src/sampan/segments/ready.py):
-// the API does not say which segments are ready-made.
-const READY_DESCRIPTIONS = [
-  /^RFM group, scored on schedule among buyers$/,
-  /^Lifecycle stage \w+ \(thresholds in settings\.lifecycle\)$/,
-  /^No event at all for \d+ days or more$/,
-  /^Added to cart in the last 24 hours and placed no order in those 24 hours$/,
-  /^Bought before, but nothing in the last 90 days$/,
-  /^Ever bought the category serum \(copy it for any other category\)$/,
-  /^Spent [\d,]+ or more in total$/,
-  /^Birthday in this calendar month, Asia\/Bangkok$/,
-  /^Linked to LINE, with no event at all for 60 days$/,
-];
-
-export function looksReadyMade(description: string): boolean {
-  return READY_DESCRIPTIONS.some((pattern) => pattern.test(description));
-}

@@ -57,6 +57,8 @@ class SegmentOut(BaseModel):
     """A segment with its current size."""
 
     id: str
+    # The ready-made segment's stable key (``vip``, ``rfm_champions``...); None for custom ones.
+    key: str | None = None
     name: str
     description: str
     condition: dict[str, Any]

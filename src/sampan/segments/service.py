@@ -614,6 +614,7 @@ def _out(session: Session, row: Segment) -> SegmentOut:
     )
     return SegmentOut(
         id=row.id,
+        key=row.key,
         name=row.name,
         description=row.description,
         condition=row.condition,

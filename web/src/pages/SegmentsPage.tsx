@@ -6,7 +6,6 @@ import type { Segment } from '../api';
 import { useAuth } from '../auth';
 import { ApiView, Empty } from '../components/states';
 import { formatDateTime, formatNumber } from '../format';
-import { looksReadyMade } from '../segments';
 import { useApi } from '../useApi';
 
 export default function SegmentsPage() {
@@ -17,7 +16,7 @@ export default function SegmentsPage() {
   // Phones get cards: a table's size column would be off-screen.
   const phone = useMediaQuery('(max-width: 48em)', false, { getInitialValueInEffect: false });
   const kind = (segment: Segment) =>
-    looksReadyMade(segment.description) ? (
+    segment.key ? (
       <Badge variant="light" color="gray" tt="none">
         {t('segments.readyMade')}
       </Badge>
