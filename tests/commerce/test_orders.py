@@ -479,3 +479,35 @@ def test_the_customer_360_reads_a_persons_orders_and_cart(shop: Shop) -> None:
     assert current["id"] == fresh["id"]
     shop.api("GET", "/api/commerce/orders", expect=404, params={"profile_id": "prf_nope"})
     shop.api("GET", "/api/commerce/orders", expect=422)
+
+
+def test_a_carrier_post_that_is_not_an_update_is_refused_and_changes_nothing(shop: Shop) -> None:
+    env = shop.ws.state.commerce_env
+    shop.ws.state.commerce_env = dataclasses.replace(
+        env, settings=env.settings.model_copy(update={"carrier_webhook_secret": "s3cret"})
+    )
+    for body in (
+        {"carrier": "Flash"},
+        {"carrier": "Flash", "tracking_number": "X", "status": "lost"},
+    ):
+        answer = _signed(shop, body, "s3cret")
+        assert answer.status_code == 400, answer.text
+        assert "not a carrier update" in answer.json()["detail"]
+    raw = b"not json"
+    signature = hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
+    garbled = shop.ws.client.post(
+        "/webhooks/commerce/carrier", content=raw, headers={"X-Sampan-Signature": signature}
+    )
+    assert garbled.status_code == 400
+
+
+def test_stock_alerts_name_unknown_skus_and_locations(shop: Shop) -> None:
+    shop.identify("member-alert", email="alert@example.co.th")
+    customer = {"email": "alert@example.co.th"}
+    unknown = shop.api(
+        "POST", "/api/commerce/stock-alerts", expect=422, json={"customer": customer, "sku": "NOPE"}
+    ).json()
+    assert unknown["unknown_skus"] == ["NOPE"]
+    body = {"customer": customer, "sku": "SERUM-C", "location_id": "XX"}
+    nowhere = shop.api("POST", "/api/commerce/stock-alerts", expect=422, json=body).json()
+    assert nowhere["unknown_locations"] == ["XX"]

@@ -114,7 +114,6 @@ __all__ = [
     "set_item",
     "ship",
     "stock_levels",
-    "stock_totals",
     "subscribe",
     "update_shipment",
 ]
@@ -173,11 +172,6 @@ def stock_levels(
 ) -> list[StockLevel]:
     """Return stock rows, optionally of one location or SKU."""
     return stock.level_rows(session, location_id=location_id, sku=sku, limit=limit, offset=offset)
-
-
-def stock_totals(session: Session) -> dict[tuple[str, str], tuple[int, int]]:
-    """Return (on hand, held) per (location, SKU), for invariant checks."""
-    return stock.totals(session)
 
 
 def bulk_update(session: Session, data: BulkStockIn, *, key: str, env: CommerceEnv) -> BulkStockOut:
