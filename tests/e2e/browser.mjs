@@ -2,7 +2,7 @@
 // errors, logging in, API calls with the page's session, and screenshots for the docs.
 import assert from "node:assert/strict";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, request } from "playwright-core";
 
 export const BASE = process.env.SAMPAN_URL ?? "http://127.0.0.1:8000";
 export const PASSWORD = process.env.SAMPAN_PASSWORD ?? "";
@@ -57,23 +57,28 @@ export async function logIn(page, role = "admin") {
   await page.waitForURL((url) => !url.pathname.startsWith("/login"));
 }
 
-// Call the API as the logged-in user: the session cookie, and the CSRF token on writes.
+// Call the API: reads with the page's own session; writes as admin from a session of their
+// own, so the page keeps its session and CSRF token.
 export async function api(page, method, url, body) {
+  let client = page.request;
   const headers = {};
+  let own = null;
   if (method !== "GET") {
-    const login = await page.request.post(`${BASE}/api/auth/login`, {
+    own = await request.newContext({ baseURL: BASE });
+    const login = await own.post(`${BASE}/api/auth/login`, {
       data: { email: "admin@sampan.local", password: PASSWORD },
     });
     assert.equal(login.status(), 200, await login.text());
     headers["X-CSRF-Token"] = (await login.json()).csrf_token;
+    client = own;
   }
-  const answer = await page.request.fetch(`${BASE}${url}`, {
-    method,
-    headers,
-    data: body,
-  });
-  assert.ok(answer.ok(), `${method} ${url}: ${answer.status()} ${await answer.text()}`);
-  return answer.status() === 204 ? null : answer.json();
+  try {
+    const answer = await client.fetch(`${BASE}${url}`, { method, headers, data: body });
+    assert.ok(answer.ok(), `${method} ${url}: ${answer.status()} ${await answer.text()}`);
+    return answer.status() === 204 ? null : await answer.json();
+  } finally {
+    await own?.dispose();
+  }
 }
 
 export async function screenshot(page, name) {

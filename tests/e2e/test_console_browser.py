@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 
 from sampan.cli.demo import DEMO_PASSWORD
 from tests.conftest import free_port
+from tests.messaging.servers.smtp import SmtpServer
 
 E2E = Path(__file__).resolve().parent
 ROOT = E2E.parent.parent
@@ -72,7 +74,34 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def test_the_console_works_in_chromium(demo_url: str) -> None:
+@pytest.fixture(scope="module")
+def smtp_inbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SmtpServer, Path]]:
+    """A loopback SMTP relay; every message it accepts is written to the inbox directory.
+
+    The browser tests point the demo's e-mail channel at it and read the files (``1.eml``,
+    ``2.eml``...) to see what a campaign really sent.
+    """
+    inbox = tmp_path_factory.mktemp("inbox")
+    stop = threading.Event()
+    with SmtpServer() as server:
+
+        def keep() -> None:
+            written = 0
+            while not stop.wait(0.1):
+                for mail in server.messages[written:]:
+                    written += 1
+                    (inbox / f"{written}.eml.part").write_bytes(mail.raw)
+                    (inbox / f"{written}.eml.part").rename(inbox / f"{written}.eml")
+
+        writer = threading.Thread(target=keep, daemon=True)
+        writer.start()
+        yield server, inbox
+        stop.set()
+        writer.join()
+
+
+def test_the_console_works_in_chromium(demo_url: str, smtp_inbox: tuple[SmtpServer, Path]) -> None:
+    smtp, inbox = smtp_inbox
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tests = sorted(str(path) for path in E2E.glob("*.test.mjs"))
     assert tests
@@ -85,6 +114,9 @@ def test_the_console_works_in_chromium(demo_url: str) -> None:
             "SAMPAN_PASSWORD": DEMO_PASSWORD,
             "SCREENSHOTS": str(SCREENSHOTS),
             "CHROMIUM": shutil.which("chromium") or "chromium",
+            "SMTP_HOST": smtp.host,
+            "SMTP_PORT": str(smtp.port),
+            "SMTP_INBOX": str(inbox),
         },
         capture_output=True,
         text=True,

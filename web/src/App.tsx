@@ -14,6 +14,10 @@ const StorePage = lazy(() => import('./pages/StorePage'));
 const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
 const SegmentNewPage = lazy(() => import('./pages/SegmentNewPage'));
 const SegmentPage = lazy(() => import('./pages/SegmentPage'));
+const JourneysArea = lazy(() => import('./pages/journeys/JourneysArea'));
+const CampaignsArea = lazy(() => import('./pages/messaging/CampaignsArea'));
+const TemplatesArea = lazy(() => import('./pages/messaging/TemplatesArea'));
+const SettingsArea = lazy(() => import('./pages/settings/SettingsArea'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'));
 
 const FONT = "'Noto Sans', 'Noto Sans Thai', system-ui, sans-serif";
@@ -67,6 +71,10 @@ export function App() {
                 <Route path="segments" element={<SegmentsPage />} />
                 <Route path="segments/new" element={<SegmentNewPage />} />
                 <Route path="segments/:id" element={<SegmentPage />} />
+                <Route path="journeys/*" element={<JourneysArea />} />
+                <Route path="campaigns/*" element={<CampaignsArea />} />
+                <Route path="templates/*" element={<TemplatesArea />} />
+                <Route path="settings/*" element={<SettingsArea />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Route>
             </Routes>

@@ -1,6 +1,12 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import campaignsEn from './locales/campaigns.en.json';
+import campaignsTh from './locales/campaigns.th.json';
 import en from './locales/en.json';
+import journeysEn from './locales/journeys.en.json';
+import journeysTh from './locales/journeys.th.json';
+import settingsEn from './locales/settings.en.json';
+import settingsTh from './locales/settings.th.json';
 import th from './locales/th.json';
 
 export const LANGUAGES = ['th', 'en'] as const;
@@ -17,8 +23,14 @@ function storedLanguage(): Language {
   return 'th';
 }
 
+// One file per area of the console and language; each owns its own top-level keys.
+const resources = {
+  th: { translation: { ...th, ...journeysTh, ...campaignsTh, ...settingsTh } },
+  en: { translation: { ...en, ...journeysEn, ...campaignsEn, ...settingsEn } },
+};
+
 void i18n.use(initReactI18next).init({
-  resources: { th: { translation: th }, en: { translation: en } },
+  resources,
   lng: storedLanguage(),
   fallbackLng: 'th',
   supportedLngs: LANGUAGES,

@@ -19,7 +19,17 @@ import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth';
 import { setLanguage } from '../i18n';
-import { HomeIcon, SegmentIcon, StoreIcon, UserIcon, UsersIcon } from './icons';
+import {
+  HomeIcon,
+  JourneyIcon,
+  MegaphoneIcon,
+  SegmentIcon,
+  SettingsIcon,
+  StoreIcon,
+  TemplateIcon,
+  UserIcon,
+  UsersIcon,
+} from './icons';
 
 interface NavItem {
   to: string;
@@ -41,7 +51,29 @@ const NAV: NavItem[] = [
     icon: <SegmentIcon size={18} />,
     permission: 'segments:read',
   },
+  {
+    to: '/journeys',
+    key: 'nav.journeys',
+    testId: 'nav-journeys',
+    icon: <JourneyIcon size={18} />,
+    permission: 'journeys:read',
+  },
+  {
+    to: '/campaigns',
+    key: 'nav.campaigns',
+    testId: 'nav-campaigns',
+    icon: <MegaphoneIcon size={18} />,
+    permission: 'messaging:read',
+  },
+  {
+    to: '/templates',
+    key: 'nav.templates',
+    testId: 'nav-templates',
+    icon: <TemplateIcon size={18} />,
+    permission: 'messaging:read',
+  },
   { to: '/store', key: 'nav.store', testId: 'nav-store', icon: <StoreIcon size={18} /> },
+  { to: '/settings', key: 'nav.settings', testId: 'nav-settings', icon: <SettingsIcon size={18} /> },
 ];
 
 export function LanguageSwitch() {

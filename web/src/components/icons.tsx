@@ -92,3 +92,32 @@ export const SegmentIcon = ({ size }: { size?: number }) => (
     <path d="M12 3v9l6.5 6.2" />
   </Icon>
 );
+
+export const JourneyIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="5" cy="6" r="2.5" />
+    <circle cx="19" cy="6" r="2.5" />
+    <circle cx="12" cy="18" r="2.5" />
+    <path d="M7.5 6h9M6.5 8l4.3 7.8M17.5 8l-4.3 7.8" />
+  </Icon>
+);
+
+export const MegaphoneIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M3 10v4h4l8 5V5L7 10zM18 9a4 4 0 0 1 0 6M7 14l1.5 6h3L10 15" />
+  </Icon>
+);
+
+export const TemplateIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <rect x="4" y="3" width="16" height="18" rx="2" />
+    <path d="M8 8h8M8 12h8M8 16h5" />
+  </Icon>
+);
+
+export const SettingsIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="12" cy="12" r="3" />
+    <path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1" />
+  </Icon>
+);
