@@ -57,6 +57,8 @@ def test_openapi_lists_tracking_and_management_routes(workspace: Workspace) -> N
         ("/api/segments", "get"),
         ("/api/segments", "post"),
         ("/api/segments/schema", "get"),
+        ("/api/segments/vocabulary", "get"),
+        ("/api/segments/insights", "get"),
         ("/api/segments/preview", "post"),
         ("/api/segments/evaluate", "post"),
         ("/api/segments/{segment_id}", "get"),

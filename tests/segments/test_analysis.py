@@ -108,3 +108,76 @@ def test_rfm_exists_and_not_exists_split_scored_from_unscored(workspace: Workspa
     assert [m.profile_id for m in unscored.sample] == [
         profile_id(workspace, email="s2@example.com")
     ]
+
+
+def test_insights_count_rfm_groups_lifecycle_and_inactivity_without_blocked_people(
+    workspace: Workspace,
+) -> None:
+    send(
+        workspace,
+        identify("lead", email="lead@example.com"),
+        identify("fresh", email="fresh@example.com"),
+        _order("fresh", 2, 500, "f1"),
+        identify("vip", email="vip@example.com"),
+        *[_order("vip", day, 9000, f"v{day}") for day in (1, 20, 40, 60, 80, 85)],
+        identify("gone", email="gone@example.com"),
+        _order("gone", 400, 300, "g1"),
+        identify("blocked", email="blocked@example.com"),
+        _order("blocked", 3, 100, "b1"),
+    )
+    blocked = profile_id(workspace, email="blocked@example.com")
+    answer = workspace.client.put(
+        f"/api/privacy/profiles/{blocked}/blocks/restricted",
+        json={"active": True},
+        headers=workspace.auth,
+    )
+    assert answer.status_code == 200, answer.text
+    context = workspace.runtime.segment_context()
+    with workspace.runtime.db.transaction() as session:
+        segments.evaluate_scheduled(session, context=context)
+    body = workspace.client.get("/api/segments/insights", headers=workspace.auth).json()
+    assert (body["people"], body["buyers"]) == (4, 3)
+    lifecycle = {t["label"]: t["people"] for t in body["lifecycle"]}
+    assert lifecycle == {
+        "new_lead": 1,
+        "first_time_buyer": 1,
+        "active": 0,
+        "loyal_vip": 1,
+        "at_risk": 0,
+        "churned": 1,
+    }
+    assert sum(t["people"] for t in body["inactivity"]) == 4
+    groups = {g["group"]: g for g in body["rfm_groups"]}
+    assert [g["group"] for g in body["rfm_groups"]] == list(RFM_GROUPS)
+    assert sum(g["people"] for g in groups.values()) == 3
+    assert groups["Champions"]["people"] == 1
+    assert groups["Champions"]["avg_orders"] == 6
+    assert groups["Champions"]["avg_spent"] == 54_000
+    assert groups["Champions"]["avg_days_since_order"] == 1.0
+    assert len(body["rfm_grid"]) == 25
+    assert sum(c["people"] for c in body["rfm_grid"]) == 3
+    for cell in body["rfm_grid"]:
+        assert cell["group"] == rfm_group(cell["recency"], cell["fm"], cell["fm"])
+
+
+def test_vocabulary_lists_events_seen_with_their_property_names(workspace: Workspace) -> None:
+    send(
+        workspace,
+        identify("v1", email="v1@example.com"),
+        _order("v1", 1, 100, "o1"),
+        message(userId="v1", event="Product Viewed", properties={"sku": "A", "category": "ผิว"}),
+    )
+    body = workspace.client.get("/api/segments/vocabulary", headers=workspace.auth).json()
+    events = {e["name"]: e for e in body["events"]}
+    assert events["Product Viewed"] == {
+        "name": "Product Viewed",
+        "people": 1,
+        "properties": ["category", "sku"],
+    }
+    assert events["Order Completed"]["properties"] == ["order_id", "total"]
+    assert body["computed"]["total_spent"] == "number"
+    assert "Champions" in body["rfm_groups"]
+    assert "email" in body["identifier_types"]
+    assert "marketing" in body["purposes"]
+    denied = workspace.client.get("/api/segments/vocabulary")
+    assert denied.status_code == 401

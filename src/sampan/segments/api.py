@@ -16,12 +16,14 @@ from sampan.segments import service
 from sampan.segments.compiler import CompileContext
 from sampan.segments.schemas import (
     EvaluationReport,
+    Insights,
     MemberPage,
     Preview,
     PreviewInput,
     SegmentInput,
     SegmentOut,
     SizePoint,
+    Vocabulary,
 )
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
@@ -42,6 +44,20 @@ Ctx = Annotated[CompileContext, Depends(_context)]
 def schema(_: Reader) -> dict[str, Any]:
     """Return the JSON Schema a segment condition is validated against."""
     return service.CONDITION_SCHEMA
+
+
+@router.get("/vocabulary", response_model=Vocabulary, summary="Names a condition can use")
+def get_vocabulary(db: Db, ctx: Ctx, _: Reader) -> Vocabulary:
+    """Return computed traits, labels, identifier types, purposes and the events seen here."""
+    with db.reading() as session:
+        return service.vocabulary(session, context=ctx)
+
+
+@router.get("/insights", response_model=Insights, summary="RFM and lifecycle views")
+def get_insights(db: Db, ctx: Ctx, _: Reader) -> Insights:
+    """Return the RFM groups and grid, lifecycle stages and inactivity buckets with sizes."""
+    with db.reading() as session:
+        return service.insights(session, context=ctx)
 
 
 @router.post("/preview", response_model=Preview, summary="Preview a condition")

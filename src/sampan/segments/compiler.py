@@ -98,9 +98,7 @@ def members_query(condition: Condition, context: CompileContext) -> Select[str]:
     pipeline evaluates every segment for every batch, and building the statement cost as
     much as running it.
     """
-    return select(Person.profile_id).where(
-        _compile(condition, context), Person.profile_id.not_in(_blocked())
-    )
+    return select(Person.profile_id).where(_compile(condition, context), processable())
 
 
 def _compile(node: Condition, ctx: CompileContext) -> ColumnElement[bool]:
@@ -463,6 +461,11 @@ def _consent(node: ConsentTest, ctx: CompileContext) -> ColumnElement[bool]:
         )
     )
     return matched if node.granted else not_(matched)
+
+
+def processable() -> ColumnElement[bool]:
+    """Return the test that a person's data may be processed: not restricted, not objected."""
+    return Person.profile_id.not_in(_blocked())
 
 
 def _blocked() -> Select[str]:

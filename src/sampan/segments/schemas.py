@@ -105,3 +105,62 @@ class PeopleOverview(BaseModel):
     vip: int
     revenue_minor: int
     orders: int
+
+
+class Tally(BaseModel):
+    """How many people carry one label (a lifecycle stage, an inactivity bucket)."""
+
+    label: str
+    people: int
+
+
+class RfmGroupFigures(BaseModel):
+    """One RFM group: its size and what its people have in common."""
+
+    group: str
+    people: int
+    avg_orders: float
+    # baht (major units), two decimals
+    avg_spent: float
+    avg_days_since_order: float
+
+
+class RfmCell(BaseModel):
+    """One cell of the 5 x 5 grid: recency score against the frequency-monetary score."""
+
+    recency: int
+    fm: int
+    group: str
+    people: int
+
+
+class Insights(BaseModel):
+    """RFM and lifecycle views of everyone who may be processed (blocked people left out)."""
+
+    people: int
+    buyers: int
+    rfm_groups: list[RfmGroupFigures]
+    rfm_grid: list[RfmCell]
+    lifecycle: list[Tally]
+    inactivity: list[Tally]
+    at: datetime
+
+
+class EventVocabulary(BaseModel):
+    """An event name seen in the read model, how many people did it, and its property names."""
+
+    name: str
+    people: int
+    properties: list[str]
+
+
+class Vocabulary(BaseModel):
+    """The names a condition can use in this workspace, for builders and autocompletion."""
+
+    computed: dict[str, str]
+    lifecycle_stages: list[str]
+    rfm_groups: list[str]
+    inactivity: list[str]
+    identifier_types: list[str]
+    purposes: dict[str, list[str]]
+    events: list[EventVocabulary]

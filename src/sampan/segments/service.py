@@ -40,6 +40,8 @@ from sampan.segments.conditions import (
     parse_condition,
     segment_references,
 )
+from sampan.segments.insights import insights as insights
+from sampan.segments.insights import vocabulary as vocabulary
 from sampan.segments.models import (
     Alias,
     Member,
