@@ -162,17 +162,37 @@ test("a segment built in the console has the size the API gives", async () => {
   await second.getByTestId("rule-op").selectOption("gte");
   await second.getByTestId("rule-value").fill("1");
   await second.getByTestId("rule-days").fill("3650");
+  // ...whose order had a total, and who are not in a group of people nobody is in.
+  await second.getByTestId("filter-add").click();
+  await second.getByTestId("filter-property").fill("total");
+  await second.getByTestId("filter-op").selectOption("gt");
+  await second.getByTestId("filter-value").fill("0");
   await page.keyboard.press("Escape");
-  await page.getByTestId("segment-json-toggle").click();
+  await page.getByTestId("group-add").first().click();
+  const nested = page.locator('[data-testid="segment-group"][data-depth="2"]');
+  await nested.getByTestId("group-negate").check();
+  const third = nested.getByTestId("segment-rule").first();
+  await third.getByTestId("rule-kind").selectOption("trait");
+  await third.getByTestId("rule-field").fill("vip_blocked");
+  await third.getByTestId("rule-op").selectOption("exists");
+  await page.getByTestId("segment-mode").getByText("JSON", { exact: true }).click();
   const json = page.getByTestId("segment-json");
-  await json.filter({ hasText: "3650" }).waitFor();
-  const condition = JSON.parse(await json.textContent());
+  await json.waitFor();
+  const condition = JSON.parse(await json.inputValue());
   assert.deepEqual(condition, {
     all: [
       { computed: "order_count", op: "gte", value: 2 },
-      { event: "Order Completed", within_days: 3650 },
+      {
+        event: "Order Completed",
+        where: [{ property: "total", op: "gt", value: 0 }],
+        within_days: 3650,
+      },
+      { not: { any: [{ trait: "vip_blocked", op: "exists" }] } },
     ],
   });
+  // Back to the builder: the JSON reads back into the same rows.
+  await page.getByTestId("segment-mode").getByText("ตัวช่วยสร้าง", { exact: true }).click();
+  await nested.getByTestId("group-negate").waitFor();
   const previewSize = page.locator('[data-testid="segment-preview-size"][data-value]');
   await previewSize.waitFor();
   const previewed = Number(await previewSize.getAttribute("data-value"));
@@ -192,5 +212,47 @@ test("a segment built in the console has the size the API gives", async () => {
   assert.equal(shown, saved.size);
   assert.equal(shown, previewed);
   await page.getByTestId("segment-member").first().waitFor();
+  // Editing opens the saved condition in the builder, nested group and filter included.
+  await page.getByTestId("segment-edit").click();
+  await page.waitForURL(/\/edit$/);
+  await expectChecked(nested.getByTestId("group-negate"));
+  assert.equal(await page.getByTestId("filter-property").inputValue(), "total");
+  assert.equal(await page.getByTestId("segment-name").inputValue(), name);
+  await done();
+});
+
+async function expectChecked(locator) {
+  await locator.waitFor();
+  assert.ok(await locator.isChecked());
+}
+
+test("the RFM and lifecycle views show the figures the API gives", async () => {
+  const { page, done } = await openPage(browser);
+  await logIn(page, "marketer");
+  await page.goto(`${BASE}/segments`);
+  await page.getByTestId("segment-insights").click();
+  await page.waitForURL(/\/segments\/insights$/);
+  await page.getByTestId("rfm-group").first().waitFor();
+  const insights = await api(page, "GET", "/api/segments/insights");
+  const stages = {};
+  for (const row of await page.getByTestId("lifecycle-stage").all()) {
+    stages[await row.getAttribute("data-stage")] = Number(await row.getAttribute("data-people"));
+  }
+  assert.deepEqual(stages, Object.fromEntries(insights.lifecycle.map((t) => [t.label, t.people])));
+  const groups = {};
+  for (const row of await page.getByTestId("rfm-group").all()) {
+    groups[await row.getAttribute("data-group")] = Number(await row.getAttribute("data-people"));
+  }
+  assert.deepEqual(groups, Object.fromEntries(insights.rfm_groups.map((g) => [g.group, g.people])));
+  let inGrid = 0;
+  for (const cell of await page.getByTestId("rfm-cell").all()) {
+    inGrid += Number(await cell.getAttribute("data-people"));
+  }
+  assert.equal(inGrid, Object.values(groups).reduce((a, b) => a + b, 0));
+  assert.ok(inGrid > 0, "the demo has scored buyers");
+  await screenshot(page, "segment-insights");
+  // A group opens its ready-made segment.
+  await page.locator('[data-testid="rfm-group"][data-group="Champions"] a').click();
+  await page.getByTestId("segment-title").filter({ hasText: "Champions" }).waitFor();
   await done();
 });

@@ -12,7 +12,8 @@ const CustomersPage = lazy(() => import('./pages/CustomersPage'));
 const CustomerPage = lazy(() => import('./pages/CustomerPage'));
 const StorePage = lazy(() => import('./pages/StorePage'));
 const SegmentsPage = lazy(() => import('./pages/SegmentsPage'));
-const SegmentNewPage = lazy(() => import('./pages/SegmentNewPage'));
+const SegmentEditorPage = lazy(() => import('./pages/SegmentEditorPage'));
+const SegmentInsightsPage = lazy(() => import('./pages/SegmentInsightsPage'));
 const SegmentPage = lazy(() => import('./pages/SegmentPage'));
 const JourneysArea = lazy(() => import('./pages/journeys/JourneysArea'));
 const CampaignsArea = lazy(() => import('./pages/messaging/CampaignsArea'));
@@ -69,7 +70,9 @@ export function App() {
                 <Route path="customers/:id" element={<CustomerPage />} />
                 <Route path="store" element={<StorePage />} />
                 <Route path="segments" element={<SegmentsPage />} />
-                <Route path="segments/new" element={<SegmentNewPage />} />
+                <Route path="segments/new" element={<SegmentEditorPage />} />
+                <Route path="segments/insights" element={<SegmentInsightsPage />} />
+                <Route path="segments/:id/edit" element={<SegmentEditorPage />} />
                 <Route path="segments/:id" element={<SegmentPage />} />
                 <Route path="journeys/*" element={<JourneysArea />} />
                 <Route path="campaigns/*" element={<CampaignsArea />} />

@@ -79,12 +79,9 @@ def vocabulary(session: Session, *, context: CompileContext) -> Vocabulary:
 
 
 def _tally(session: Session, label: Any, labels: tuple[str, ...], allowed: Any) -> list[Tally]:
-    counts: dict[str, int] = {
-        name: people
-        for name, people in session.execute(
-            select(label, func.count()).where(allowed).group_by(label)
-        ).tuples()
-    }
+    counts: dict[str, int] = dict(
+        session.execute(select(label, func.count()).where(allowed).group_by(label)).tuples().all()
+    )
     return [Tally(label=name, people=int(counts.get(name, 0))) for name in labels]
 
 

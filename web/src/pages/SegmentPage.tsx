@@ -1,6 +1,6 @@
 import { LineChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Anchor, Badge, Code, Group, List, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Code, Group, List, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import type { Segment, SegmentMemberPage, SegmentSizePoint } from '../api';
@@ -38,6 +38,7 @@ export default function SegmentPage() {
       <ApiView state={segment}>
         {(data) => (
           <Stack gap="md">
+            <Group justify="space-between" align="flex-start" wrap="wrap">
             <div>
               <Title order={1} size="h2" data-testid="segment-title" style={{ overflowWrap: 'anywhere' }}>
                 {data.name}
@@ -57,6 +58,12 @@ export default function SegmentPage() {
                 </Text>
               </Group>
             </div>
+            {can('segments:write') && (
+              <Button component={Link} to={`/segments/${encodeURIComponent(data.id)}/edit`} variant="light" data-testid="segment-edit">
+                {t('segments.edit')}
+              </Button>
+            )}
+            </Group>
             <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
               <Panel title={t('segments.size')}>
                 <Group gap="xs" align="baseline">

@@ -32,11 +32,18 @@ export default function SegmentsPage() {
         <Title order={1} size="h2">
           {t('segments.title')}
         </Title>
-        {can('segments:write') && (
-          <Button component={Link} to="/segments/new" data-testid="segment-new">
-            {t('segments.new')}
-          </Button>
-        )}
+        <Group gap="xs">
+          {allowed && (
+            <Button component={Link} to="/segments/insights" variant="light" data-testid="segment-insights">
+              {t('segments.insights')}
+            </Button>
+          )}
+          {can('segments:write') && (
+            <Button component={Link} to="/segments/new" data-testid="segment-new">
+              {t('segments.new')}
+            </Button>
+          )}
+        </Group>
       </Group>
       {!allowed ? (
         <Empty>{t('common.noPermission')}</Empty>
