@@ -40,6 +40,19 @@ def test_every_playbook_installs_and_publishes(journeys: Journeys) -> None:
     assert journeys.api("POST", "/api/journeys/playbooks/nope/install").status_code == 404
 
 
+def test_playbooks_list_the_channel_kinds_and_events_they_use(journeys: Journeys) -> None:
+    listed = {p["key"]: p for p in journeys.api("GET", "/api/journeys/playbooks").json()}
+    cart = listed["abandoned_cart"]
+    assert cart["channels"] == ["line", "email"]
+    assert cart["events"] == ["Product Added", "Order Completed"]
+    assert listed["birthday_offer"]["channels"] == ["line", "sms", "email"]
+    assert listed["delivery_updates"]["channels"] == ["sms", "line"]
+    assert listed["delivery_updates"]["events"] == ["Order Shipped", "Order Delivered"]
+    # A segment entry reacts to no event of its own; its goal's event is listed.
+    assert listed["win_back"]["events"] == ["Order Completed"]
+    assert listed["vip_invitation"]["events"] == []
+
+
 def test_a_playbook_needs_a_channel_it_can_send_on(journeys: Journeys) -> None:
     for name in ("sms-gw",):
         channel = next(

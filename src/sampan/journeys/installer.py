@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -45,6 +45,13 @@ class Playbook:
             entry=str(self.definition["entry"]["type"]),
             nodes=len(self.definition["nodes"]),
             templates=[str(t["name"]) for t in self.templates],
+            channels=_unique(
+                CHANNEL_KINDS.get(str(channel), str(channel))
+                for node in self.definition["nodes"]
+                if node["type"] == "send"
+                for channel in node["channels"]
+            ),
+            events=_unique(_event_names(self.definition)),
         )
 
 
@@ -102,6 +109,25 @@ def prepare(
                 session, data=TemplateInput.model_validate(template), rules=env.messaging
             )
     return definition
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Return the values without repeats, in the order they first came."""
+    return list(dict.fromkeys(values))
+
+
+def _event_names(definition: Mapping[str, Any]) -> Iterator[str]:
+    """Yield the event names a definition reacts to: entry, waits, goal and exit events."""
+    entry = definition["entry"]
+    if entry["type"] == "event":
+        yield str(entry["event"])
+    for node in definition["nodes"]:
+        if node["type"] == "wait_for_event":
+            yield str(node["event"])
+    goal = definition.get("goal")
+    if goal:
+        yield str(goal["event"])
+    yield from (str(name) for name in (definition.get("exit") or {}).get("events", []))
 
 
 def _channel_names(session: Session, mapping: Mapping[str, str], env: JourneyEnv) -> dict[str, str]:

@@ -266,6 +266,14 @@ class PlaybookOut(BaseModel):
     entry: str
     nodes: int
     templates: list[str]
+    channels: list[str] = Field(
+        default_factory=list,
+        description="the channel kinds its send nodes use (line, email, sms), first use first",
+    )
+    events: list[str] = Field(
+        default_factory=list,
+        description="the event names it reacts to: entry, waits, goal and exit events",
+    )
 
 
 class PlaybookInstall(BaseModel):

@@ -1,12 +1,15 @@
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+import { Route, Routes } from 'react-router';
+import NotFoundPage from '../NotFoundPage';
+import JourneyBuilderPage from './JourneyBuilderPage';
+import JourneysListPage from './JourneysListPage';
 
-/** The journeys screens (nested routes under /journeys/). */
+/** The journeys screens (nested routes under /journeys/): the list and gallery, and the builder. */
 export default function JourneysArea() {
-  const { t } = useTranslation();
   return (
-    <Title order={1} size="h2">
-      {t('nav.journeys')}
-    </Title>
+    <Routes>
+      <Route index element={<JourneysListPage />} />
+      <Route path=":id" element={<JourneyBuilderPage />} />
+      <Route path="*" element={<NotFoundPage />} />
+    </Routes>
   );
 }
