@@ -143,11 +143,72 @@ def test_preview_renders_for_a_person_with_fallbacks_and_sms_parts(kit: Kit) -> 
     assert preview["content"]["text"] == "คุณลูกค้า ลืมของในตะกร้า ฿1,290.50 ใช้โค้ด CART10"
     assert preview["sms_encoding"] == "UCS-2"
     assert preview["sms_parts"] == 1
+    assert preview["sms_units"] == len(preview["content"]["text"])
     missing = kit.api(
         "POST", "/api/messaging/templates/cart/preview", json={"profile_id": pid, "kind": "line"}
     )
     assert missing.status_code == 400
     assert "no content for line" in missing.text
+
+
+def test_unsaved_bodies_preview_with_sms_figures_and_errors_naming_the_field(kit: Kit) -> None:
+    pid = kit.person("Fah", phone="0855555555")
+    path = "/api/messaging/templates/preview"
+
+    def sms(text: str, **extra: Any) -> Any:
+        body = {"profile_id": pid, "kind": "sms", "bodies": {"sms": {"th": {"text": text}}}}
+        return kit.api("POST", path, json=body | extra)
+
+    seventy = sms("ก" * 70).json()
+    assert (seventy["sms_parts"], seventy["sms_encoding"], seventy["sms_units"]) == (1, "UCS-2", 70)
+    seventy_one = sms("ก" * 71).json()
+    assert (seventy_one["sms_parts"], seventy_one["sms_units"]) == (2, 71)
+    latin = sms("{{ 'a' * 161 }}").json()
+    assert (latin["sms_parts"], latin["sms_encoding"], latin["sms_units"]) == (2, "GSM-7", 161)
+    named = sms("คุณ{{ profile.first_name }}").json()
+    assert named["content"]["text"] == "คุณFah"
+    assert named["language"] == "th"
+    # A syntax error is reported as a save would report it, and nothing is rendered.
+    broken = sms("สวัสดี {{ profile.first_name ")
+    assert broken.status_code == 400
+    assert broken.json()["detail"].startswith("bodies.sms.th.text: line 1:")
+    failing = sms("{{ 1 / 0 }}")
+    assert failing.status_code == 400
+    assert "ZeroDivisionError" in failing.json()["detail"]
+    unknown = sms("{{ profile.first_name | shout }}")
+    assert unknown.status_code == 400
+    assert "shout" in unknown.json()["detail"]
+    other_kind = kit.api(
+        "POST",
+        path,
+        json={"profile_id": pid, "kind": "line", "bodies": {"sms": {"th": {"text": "x"}}}},
+    )
+    assert other_kind.status_code == 400
+    assert other_kind.json()["detail"] == "the template has no content for line"
+    _refused(
+        kit,
+        "POST",
+        path,
+        {"profile_id": pid, "kind": "sms", "bodies": {"fax": {"th": {}}}},
+        400,
+        "bodies.fax",
+    )
+    _refused(
+        kit,
+        "POST",
+        path,
+        {"profile_id": "prf_nobody", "kind": "sms", "bodies": {"sms": {"th": {"text": "x"}}}},
+        404,
+        "prf_nobody",
+    )
+    # Reading is enough, as for the preview of a saved template.
+    analyst = kit.ws.key_for("analyst")
+    body = {"profile_id": pid, "kind": "sms", "bodies": {"sms": {"en": {"text": "Hi"}}}}
+    answer = kit.api("POST", path, json=body, headers=analyst)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["language"] == "en"
+    store = kit.ws.key_for("store_staff")
+    assert kit.api("POST", path, json=body, headers=store).status_code == 403
 
 
 def test_send_input_is_checked(kit: Kit) -> None:

@@ -23,6 +23,7 @@ from sampan.messaging.schemas import (
     CampaignStats,
     ChannelInput,
     ChannelOut,
+    DraftPreviewInput,
     MessageOut,
     MessagingRules,
     PreviewInput,
@@ -109,6 +110,18 @@ def create_template(body: TemplateInput, db: Db, ctx: Ctx, _: Sender) -> Templat
     """Save a template; every string is compiled first and errors name the field."""
     with db.transaction() as session:
         return service.save_template(session, data=body, rules=ctx.rules)
+
+
+@router.post(
+    "/templates/preview", response_model=PreviewOut, summary="Preview unsaved bodies for a person"
+)
+def preview_draft(body: DraftPreviewInput, db: Db, ctx: Ctx, _: Reader) -> PreviewOut:
+    """Render an editor's template bodies for one profile without saving or sending them.
+
+    The bodies are checked as a save checks them, so a syntax error anywhere names its field.
+    """
+    with db.reading() as session:
+        return service.preview_draft(session, data=body, currency=ctx.currency, rules=ctx.rules)
 
 
 @router.get("/templates/{template}", response_model=TemplateOut, summary="Get a template")

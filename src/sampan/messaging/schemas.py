@@ -98,14 +98,26 @@ class PreviewInput(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
 
 
+class DraftPreviewInput(PreviewInput):
+    """Render template bodies that are not saved yet (an editor's) for one person."""
+
+    bodies: dict[str, dict[str, Any]] = Field(
+        description="{kind: {language: content}}, as in a template; checked as a save checks it"
+    )
+
+
 class PreviewOut(BaseModel):
     """What the person would receive."""
 
     kind: str
     language: str
     content: dict[str, Any]
-    sms_parts: int | None = None
-    sms_encoding: str | None = None
+    sms_parts: int | None = Field(default=None, description="SMS only: the parts it is sent in")
+    sms_encoding: str | None = Field(default=None, description="SMS only: GSM-7 or UCS-2")
+    sms_units: int | None = Field(
+        default=None,
+        description="SMS only: its length in the encoding (GSM-7 septets, UTF-16 code units)",
+    )
 
 
 class SendInput(BaseModel):

@@ -26,6 +26,7 @@ from sampan.messaging.schemas import (
     CampaignOut,
     ChannelInput,
     ChannelOut,
+    DraftPreviewInput,
     MessageOut,
     MessagingRules,
     Outgoing,
@@ -66,6 +67,7 @@ __all__ = [
     "list_messages",
     "list_templates",
     "preview",
+    "preview_draft",
     "purge_messages",
     "receive_facebook",
     "receive_line",
@@ -209,22 +211,7 @@ def save_template(
     session: Session, *, data: TemplateInput, rules: MessagingRules, template_id: str | None = None
 ) -> TemplateOut:
     """Create or replace a template after compiling every string of every body."""
-    for kind, languages in data.bodies.items():
-        if kind not in registry.KINDS:
-            raise InvalidInput(f"bodies.{kind}: kind must be one of {', '.join(registry.KINDS)}")
-        if not languages:
-            raise InvalidInput(
-                f"bodies.{kind}: give at least one language ({', '.join(LANGUAGES)})"
-            )
-        for language, body in languages.items():
-            if language not in LANGUAGES:
-                raise InvalidInput(f"bodies.{kind}.{language}: language must be th or en")
-            try:
-                check_body(body, f"bodies.{kind}.{language}")
-            except RenderError as exc:
-                raise InvalidInput(str(exc)) from None
-    if not data.bodies:
-        raise InvalidInput("bodies: give the content of at least one channel kind")
+    _check_bodies(data.bodies)
     now = rules.clock()
     clash = session.scalar(select(Template.id).where(Template.name == data.name))
     if template_id is None:
@@ -239,6 +226,26 @@ def save_template(
     row.name, row.category, row.bodies, row.updated_at = data.name, data.category, data.bodies, now
     session.flush()
     return _template_out(row)
+
+
+def _check_bodies(bodies: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse unknown kinds and languages, and strings that do not compile, naming the field."""
+    for kind, languages in bodies.items():
+        if kind not in registry.KINDS:
+            raise InvalidInput(f"bodies.{kind}: kind must be one of {', '.join(registry.KINDS)}")
+        if not languages:
+            raise InvalidInput(
+                f"bodies.{kind}: give at least one language ({', '.join(LANGUAGES)})"
+            )
+        for language, body in languages.items():
+            if language not in LANGUAGES:
+                raise InvalidInput(f"bodies.{kind}.{language}: language must be th or en")
+            try:
+                check_body(body, f"bodies.{kind}.{language}")
+            except RenderError as exc:
+                raise InvalidInput(str(exc)) from None
+    if not bodies:
+        raise InvalidInput("bodies: give the content of at least one channel kind")
 
 
 def get_template(session: Session, *, template: str) -> TemplateOut:
@@ -276,9 +283,31 @@ def preview(
 ) -> PreviewOut:
     """Render a template for a person without sending; errors name the broken field."""
     row = _template(session, template)
-    bodies = row.bodies.get(data.kind)
+    return _preview(
+        session, f"template '{row.name}'", row.bodies, data=data, currency=currency, rules=rules
+    )
+
+
+def preview_draft(
+    session: Session, *, data: DraftPreviewInput, currency: str, rules: MessagingRules
+) -> PreviewOut:
+    """Render bodies that are not saved yet (an editor's), checked as a save checks them."""
+    _check_bodies(data.bodies)
+    return _preview(session, "the template", data.bodies, data=data, currency=currency, rules=rules)
+
+
+def _preview(
+    session: Session,
+    label: str,
+    all_bodies: Mapping[str, Any],
+    *,
+    data: PreviewInput,
+    currency: str,
+    rules: MessagingRules,
+) -> PreviewOut:
+    bodies = all_bodies.get(data.kind)
     if not bodies:
-        raise InvalidInput(f"template '{row.name}' has no content for {data.kind}")
+        raise InvalidInput(f"{label} has no content for {data.kind}")
     people = Recipients(session, [data.profile_id], currency)
     person = people.people.get(data.profile_id)
     if person is None:
@@ -308,6 +337,7 @@ def preview(
     if data.kind == "sms":
         segments = sms.sms_segments(str(content.get("text", "")))
         out.sms_parts, out.sms_encoding = segments.parts, segments.encoding
+        out.sms_units = segments.units
     return out
 
 

@@ -1,12 +1,16 @@
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+import { Route, Routes } from 'react-router';
+import NotFoundPage from '../NotFoundPage';
+import CampaignListPage from './CampaignListPage';
+import CampaignPage, { CampaignNewPage } from './CampaignPage';
 
-/** The campaigns screens (nested routes under /campaigns/). */
+/** The campaigns screens: /campaigns, /campaigns/new, /campaigns/:id (editor, then results). */
 export default function CampaignsArea() {
-  const { t } = useTranslation();
   return (
-    <Title order={1} size="h2">
-      {t('nav.campaigns')}
-    </Title>
+    <Routes>
+      <Route index element={<CampaignListPage />} />
+      <Route path="new" element={<CampaignNewPage />} />
+      <Route path=":id" element={<CampaignPage />} />
+      <Route path="*" element={<NotFoundPage />} />
+    </Routes>
   );
 }

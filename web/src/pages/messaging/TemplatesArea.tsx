@@ -1,12 +1,16 @@
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+import { Route, Routes } from 'react-router';
+import NotFoundPage from '../NotFoundPage';
+import TemplateEditorPage from './TemplateEditorPage';
+import TemplateListPage from './TemplateListPage';
 
-/** The templates screens (nested routes under /templates/). */
+/** The templates screens: /templates, /templates/new, /templates/:name. */
 export default function TemplatesArea() {
-  const { t } = useTranslation();
   return (
-    <Title order={1} size="h2">
-      {t('nav.templates')}
-    </Title>
+    <Routes>
+      <Route index element={<TemplateListPage />} />
+      <Route path="new" element={<TemplateEditorPage />} />
+      <Route path=":name" element={<TemplateEditorPage />} />
+      <Route path="*" element={<NotFoundPage />} />
+    </Routes>
   );
 }
