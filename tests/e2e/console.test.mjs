@@ -91,6 +91,15 @@ test("a customer found by Thai name shows identities from several channels", asy
   const kinds = new Set(chosen.identities.map((identity) => identity.type));
   for (const kind of kinds) assert.ok(shown.includes(kind), `identity ${kind} is shown`);
   await page.getByTestId("timeline-item").first().waitFor();
+  // The segments the person is in, as the API lists them.
+  const theirs = await api(page, "GET", `/api/segments?profile_id=${chosen.id}`);
+  const panel = page.getByTestId("segments-panel");
+  if (theirs.length) await panel.getByTestId("profile-segment").first().waitFor();
+  else await panel.getByTestId("empty").waitFor();
+  const listed = await panel.getByTestId("profile-segment").evaluateAll((nodes) =>
+    nodes.map((node) => node.getAttribute("data-segment-id")),
+  );
+  assert.deepEqual(listed, theirs.map((segment) => segment.id));
   await screenshot(page, "customer-360");
   await done();
 });

@@ -370,6 +370,18 @@ def test_a_merge_moves_events_and_membership_to_the_survivor(workspace: Workspac
     assert _members(workspace, carts["id"]) == {survivor}
     assert _members(workspace, adders["id"]) == {survivor}
     (merged_away,) = {anonymous, known} - {survivor}
+    # A person's own segments (the Customer 360 lists them) follow the merge too.
+    mine = workspace.client.get(
+        "/api/segments", params={"profile_id": survivor}, headers=workspace.auth
+    ).json()
+    assert [(s["id"], s["name"]) for s in mine] == [
+        (adders["id"], "adders"),
+        (carts["id"], "carts"),
+    ]
+    gone = workspace.client.get(
+        "/api/segments", params={"profile_id": merged_away}, headers=workspace.auth
+    ).json()
+    assert gone == []
     with workspace.runtime.db.reading() as session:
         exits = read(session, topics=[segments.EXITED], key=merged_away)
     assert [(e.payload["segment_id"], e.payload["merged_into"]) for e in exits] == [

@@ -68,10 +68,17 @@ def preview(body: PreviewInput, db: Db, ctx: Ctx, _: Reader) -> Preview:
 
 
 @router.get("", response_model=list[SegmentOut], summary="List segments")
-def list_segments(db: Db, _: Reader) -> list[SegmentOut]:
-    """Return every segment with its size."""
+def list_segments(
+    db: Db,
+    _: Reader,
+    profile_id: Annotated[
+        str | None,
+        Query(max_length=40, description="only the segments this person is a member of now"),
+    ] = None,
+) -> list[SegmentOut]:
+    """Return every segment with its size, or a person's segments."""
     with db.reading() as session:
-        return service.list_segments(session)
+        return service.list_segments(session, profile_id=profile_id)
 
 
 @router.post("", response_model=SegmentOut, status_code=201, summary="Create a segment")

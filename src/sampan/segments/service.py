@@ -144,11 +144,14 @@ def get_segment(session: Session, *, segment_id: str) -> SegmentOut:
     return _out(session, _row(session, segment_id))
 
 
-def list_segments(session: Session) -> list[SegmentOut]:
-    """Return every segment, by name."""
-    rows = session.scalars(
-        select(Segment).where(Segment.deleted_at.is_(None)).order_by(Segment.name, Segment.id)
-    )
+def list_segments(session: Session, *, profile_id: str | None = None) -> list[SegmentOut]:
+    """Return every segment by name, or only those the person is a member of now."""
+    query = select(Segment).where(Segment.deleted_at.is_(None))
+    if profile_id is not None:
+        query = query.where(
+            Segment.id.in_(select(Member.segment_id).where(Member.profile_id == profile_id))
+        )
+    rows = session.scalars(query.order_by(Segment.name, Segment.id))
     return [_out(session, row) for row in rows]
 
 

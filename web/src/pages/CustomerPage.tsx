@@ -23,6 +23,7 @@ import {
   type Json,
   type Order,
   type Profile360,
+  type Segment,
   type TimelineItem,
   type TimelinePage,
 } from '../api';
@@ -140,6 +141,40 @@ function ComputedPanel({ profile }: { profile: ApiState<Profile360> }) {
             />
           );
         }}
+      </ApiView>
+    </Panel>
+  );
+}
+
+/** The segments the person is in now, linked to each; hidden from roles without segments:read. */
+function SegmentsPanel({ id, ready }: { id: string; ready: boolean }) {
+  const { t, i18n } = useTranslation();
+  const { can } = useAuth();
+  const allowed = can('segments:read');
+  const segments = useApi<Segment[]>(allowed && ready ? withQuery('/api/segments', { profile_id: id }) : null);
+  if (!allowed) return null;
+  return (
+    <Panel title={t('profile.segments')} testId="segments-panel">
+      <ApiView state={segments} isEmpty={(list) => list.length === 0} empty={t('profile.noSegments')}>
+        {(list) => (
+          <Group gap={6}>
+            {list.map((segment) => (
+              <Badge
+                key={segment.id}
+                component={Link}
+                to={`/segments/${encodeURIComponent(segment.id)}`}
+                variant="light"
+                tt="none"
+                style={{ cursor: 'pointer', maxWidth: '100%' }}
+                title={t('profile.segmentSize', { size: segment.size.toLocaleString(i18n.language) })}
+                data-testid="profile-segment"
+                data-segment-id={segment.id}
+              >
+                {segment.name}
+              </Badge>
+            ))}
+          </Group>
+        )}
       </ApiView>
     </Panel>
   );
@@ -534,6 +569,7 @@ export default function CustomerPage() {
           <Stack gap="md">
             <IdentitiesPanel profile={profile} />
             <ComputedPanel profile={profile} />
+            <SegmentsPanel id={id} ready={settled} />
             <TraitsPanel profile={profile} />
             <ConsentsPanel id={id} ready={settled} />
           </Stack>
