@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from sqlalchemy import text
 
 from tests.messaging.conftest import WELCOME, Kit
 
@@ -61,6 +64,31 @@ def test_secrets_are_masked_and_kept_when_sent_back_masked(kit: Kit) -> None:
     kit.dispatch()
     # The stored token still authenticates: the mask did not replace it.
     assert len(kit.line.accepted) == 1
+
+
+def test_webhook_header_values_are_secrets_too(kit: Kit) -> None:
+    config = {
+        "url": "https://callcentre.example.com/tasks",
+        "secret": "s" * 20,
+        "headers": {"Authorization": "Bearer very-secret-token"},
+    }
+    body = {"name": "callcentre", "kind": "webhook", "config": config}
+    created = kit.api("POST", "/api/messaging/channels", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["config"]["headers"] == {"Authorization": "**********"}
+    shown = next(
+        c for c in kit.api("GET", "/api/messaging/channels").json() if c["name"] == "callcentre"
+    )
+    assert "very-secret-token" not in str(shown)
+    # Sent back as shown, the stored value stays; a new value replaces it.
+    kept = {k: shown[k] for k in ("name", "kind", "config", "enabled")}
+    assert kit.api("PUT", "/api/messaging/channels/callcentre", json=kept).status_code == 200
+    with kit.runtime.db.reading() as session:
+        stored = session.execute(
+            text("SELECT config FROM messaging_channels WHERE name = 'callcentre'")
+        ).scalar_one()
+    stored = json.loads(stored) if isinstance(stored, str) else stored
+    assert stored["headers"] == {"Authorization": "Bearer very-secret-token"}
 
 
 def test_templates_are_compiled_before_they_are_saved(kit: Kit) -> None:

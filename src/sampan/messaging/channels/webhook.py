@@ -38,7 +38,8 @@ class Config(BaseModel):
     url: str
     secret: SecretStr
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    headers: dict[str, str] = Field(default_factory=dict)
+    # Values may carry credentials (an Authorization header): secret, shown back masked.
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
@@ -54,8 +55,9 @@ class Config(BaseModel):
 
     @field_validator("headers")
     @classmethod
-    def _headers_are_extra(cls, headers: dict[str, str]) -> dict[str, str]:
-        for name, value in headers.items():
+    def _headers_are_extra(cls, headers: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, secret in headers.items():
+            value = secret.get_secret_value()
             if not _HEADER_NAME.fullmatch(name):
                 raise ValueError(f"headers: {name!r} is not a valid HTTP header name")
             lowered = name.lower()
@@ -122,7 +124,10 @@ class Adapter:
         self.config = config
         self._clock = clock
         self._secret = config.secret.get_secret_value()
-        self._client = httpx.Client(timeout=config.timeout_seconds, headers=config.headers)
+        self._client = httpx.Client(
+            timeout=config.timeout_seconds,
+            headers={name: value.get_secret_value() for name, value in config.headers.items()},
+        )
 
     def send(self, envelope: Envelope) -> Delivery:
         """POST the envelope's payload; any 2xx is a delivery."""
