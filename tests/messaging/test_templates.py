@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from sampan.messaging.outbox import template_variables
 from sampan.messaging.templates import RenderError, check_body, render_body, wrap_links
+from sampan.profiles.schemas import ProfileFacts
 from sampan.settings import FrequencyCap, Settings
 
 
@@ -59,3 +61,23 @@ def test_only_clickable_fields_are_wrapped() -> None:
 def test_frequency_caps_must_name_known_channel_kinds() -> None:
     with pytest.raises(ValidationError, match="lne"):
         Settings(frequency_caps={"lne": FrequencyCap(per_day=1)})
+
+
+def test_templates_read_spec_traits_in_either_spelling() -> None:
+    facts = ProfileFacts(
+        profile_id="p1",
+        traits={"firstName": "สมหญิง", "last_name": "ใจดี", "lastName": "Jaidee"},
+        first_seen_ms=None,
+        last_seen_ms=None,
+        event_count=0,
+        order_count=0,
+        total_spent=0,
+        last_order_ms=None,
+        identifier_types=(),
+    )
+    seen = template_variables(facts, event=None, coupon_code=None, extra=None)["profile"]
+    assert (seen["first_name"], seen["firstName"]) == ("สมหญิง", "สมหญิง")
+    # Sent in both spellings, each keeps its own value.
+    assert (seen["last_name"], seen["lastName"]) == ("ใจดี", "Jaidee")
+    body = {"text": "สวัสดีคุณ{{ profile.first_name }}"}
+    assert render_body(body, {"profile": seen}, "t")["text"] == "สวัสดีคุณสมหญิง"

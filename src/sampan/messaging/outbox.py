@@ -301,6 +301,13 @@ def _render_into(
     row.update(content=content, links=links, language=language)
 
 
+_TRAIT_SPELLINGS = (
+    ("firstName", "first_name"),
+    ("lastName", "last_name"),
+    ("createdAt", "created_at"),
+)
+
+
 def template_variables(
     facts: ProfileFacts | None,
     *,
@@ -310,6 +317,13 @@ def template_variables(
 ) -> dict[str, Any]:
     """Return what templates see: profile traits, computed figures, the event, the coupon."""
     traits = dict(facts.traits) if facts else {}
+    # The Segment spec's reserved traits are camelCase (firstName, from analytics.js and the
+    # SDKs); templates may use either spelling, and a trait sent in both keeps its own value.
+    for camel, snake in _TRAIT_SPELLINGS:
+        if camel in traits and snake not in traits:
+            traits[snake] = traits[camel]
+        elif snake in traits and camel not in traits:
+            traits[camel] = traits[snake]
     computed: dict[str, Any] = {}
     if facts is not None:
         computed = {
