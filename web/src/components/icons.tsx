@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 
 /** Small stroke icons drawn inline: no icon font or library to fetch. */
-function Icon({ size = 14, children }: { size?: number; children: ReactNode }) {
+export function Icon({ size = 14, children }: { size?: number; children: ReactNode }) {
   return (
     <svg
       width={size}

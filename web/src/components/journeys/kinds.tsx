@@ -2,26 +2,8 @@
 import type { TFunction } from 'i18next';
 import type { ReactNode } from 'react';
 import type { Json } from '../../api';
+import { Icon } from '../icons';
 import type { DefNode, JsonObject, NodeType } from './graph';
-
-function Icon({ size = 16, children }: { size?: number; children: ReactNode }) {
-  return (
-    <svg
-      width={size}
-      height={size}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={2}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-      focusable="false"
-    >
-      {children}
-    </svg>
-  );
-}
 
 const ICONS: Record<NodeType | 'entry', ReactNode> = {
   entry: <path d="M5 3l14 9-14 9z" />,
@@ -100,7 +82,7 @@ export const KIND_COLORS: Record<NodeType | 'entry', string> = {
   exit: 'gray',
 };
 
-export function KindIcon({ kind, size }: { kind: string; size?: number }) {
+export function KindIcon({ kind, size = 16 }: { kind: string; size?: number }) {
   return <Icon size={size}>{ICONS[kind as NodeType] ?? ICONS.exit}</Icon>;
 }
 
