@@ -145,6 +145,14 @@ test("store staff find a customer by phone in another format and see the cart", 
   const greeting = await page.getByTestId("store-greeting").textContent();
   assert.ok(greeting?.includes(person.display_name.split(" ")[0]), greeting ?? "");
   await page.getByTestId("store-cart-item").filter({ hasText: onShelf.sku }).waitFor();
+  // At branch BKK01, the item's shelf stock is what the availability API says.
+  const branch = (await api(page, "GET", "/api/commerce/locations")).find((l) => l.id === "BKK01");
+  await page.getByTestId("store-branch").click();
+  await page.getByRole("option", { name: branch.name }).click();
+  const suggestion = page.locator(`[data-testid="store-suggestion"][data-sku="${onShelf.sku}"]`);
+  await suggestion.waitFor();
+  const stock = await api(page, "GET", `/api/commerce/availability/${onShelf.sku}?location_id=BKK01`);
+  assert.equal(Number(await suggestion.getAttribute("data-here")), stock.available_here);
   await screenshot(page, "store-view");
   await done();
 });

@@ -108,9 +108,10 @@ def _rfm(session: Session, context: CompileContext, allowed: Any) -> dict[str, A
         cells[(recency, fm)] += people
         totals = sums[group]
         totals[0] += people
-        totals[1] += orders or 0
-        totals[2] += spent or 0
-        totals[3] += last_order or 0
+        # PostgreSQL sums integers as numeric (Decimal); SQLite as int.
+        totals[1] += int(orders or 0)
+        totals[2] += int(spent or 0)
+        totals[3] += int(last_order or 0)
     now_ms = to_ms(context.now)
     groups = []
     for group, (count, order_sum, spent_sum, last_sum) in sums.items():

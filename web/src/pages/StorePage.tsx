@@ -20,6 +20,7 @@ import { ChannelBadge } from '../components/badges';
 import { CartView, OrderCard, useLocationNames } from '../components/commerce';
 import { Empty, ErrorNotice, Loading, Panel } from '../components/states';
 import { useApi } from '../useApi';
+import { StoreSuggestions } from '../components/StoreSuggestions';
 
 type Lookup = { by: 'phone' | 'qr'; value: string };
 type PickupResult = { ok: true; orderId: string } | { ok: false; message: string; error: Error };
@@ -133,13 +134,18 @@ function CounterResult({ view, onChanged }: { view: CounterView; onChanged: () =
       </Card>
       <Grid gutter="md">
         <Grid.Col span={{ base: 12, md: 6 }}>
-          <Panel title={t('cart.title')} testId="store-cart">
-            {view.cart && view.cart.items.length > 0 ? (
-              <CartView cart={view.cart} itemTestId="store-cart-item" />
-            ) : (
-              <Empty>{t('cart.empty')}</Empty>
-            )}
-          </Panel>
+          <Stack gap="md">
+            <Panel title={t('cart.title')} testId="store-cart">
+              {view.cart && view.cart.items.length > 0 ? (
+                <CartView cart={view.cart} itemTestId="store-cart-item" />
+              ) : (
+                <Empty>{t('cart.empty')}</Empty>
+              )}
+            </Panel>
+            <Panel title={t('store.suggestions')} testId="store-suggestions">
+              <StoreSuggestions items={view.cart?.items ?? []} />
+            </Panel>
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 6 }}>
           <Panel title={t('store.recentOrders')} testId="store-orders">
