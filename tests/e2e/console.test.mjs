@@ -101,6 +101,40 @@ test("a customer found by Thai name shows identities from several channels", asy
   );
   assert.deepEqual(listed, theirs.map((segment) => segment.id));
   await screenshot(page, "customer-360");
+  // A staff note is kept on the profile, with its author.
+  const note = `โทรแจ้งเรื่องสินค้า ${Date.now()}`;
+  await page.getByTestId("note-body").fill(note);
+  await page.getByTestId("note-save").click();
+  await page.getByTestId("note-item").filter({ hasText: note }).waitFor();
+  const after = await api(page, "GET", `/api/profiles/${chosen.id}`);
+  assert.ok(after.notes.some((n) => n.body === note && n.author !== "staff"), "the note names its author");
+  await done();
+});
+
+test("a merge is undone from the Customer 360", async () => {
+  const { page, done } = await openPage(browser);
+  await logIn(page);
+  const { items } = await api(page, "GET", "/api/profiles?limit=200");
+  let merged;
+  for (const item of items) {
+    const full = await api(page, "GET", `/api/profiles/${item.id}`);
+    const merge = full.merges.find((m) => m.survivor_id === full.id && !m.undone_at);
+    if (merge) {
+      merged = { id: full.id, merge };
+      break;
+    }
+  }
+  assert.ok(merged, "the demo has merged profiles");
+  await page.goto(`${BASE}/customers/${merged.id}`);
+  await page.getByTestId("merge-undo").first().click();
+  await page.getByTestId("merge-undo-confirm").click();
+  const restored = page.getByTestId("merge-undone").locator("a");
+  await restored.waitFor();
+  const restoredId = await restored.textContent();
+  const back = await api(page, "GET", `/api/profiles/${restoredId}`);
+  assert.equal(back.id, restoredId);
+  const survivor = await api(page, "GET", `/api/profiles/${merged.id}`);
+  assert.ok(survivor.merges.find((m) => m.id === merged.merge.id)?.undone_at, "the merge is marked undone");
   await done();
 });
 

@@ -5,11 +5,14 @@ import {
   Button,
   Grid,
   Group,
+  Modal,
   Stack,
   Text,
+  Textarea,
   Title,
 } from '@mantine/core';
 import { useEffect, useState } from 'react';
+import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
@@ -445,6 +448,30 @@ function TimelinePanel({ id, ready }: { id: string; ready: boolean }) {
 
 function MergesPanel({ profile }: { profile: ApiState<Profile360> }) {
   const { t, i18n } = useTranslation();
+  const { can } = useAuth();
+  const [undoing, setUndoing] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ restored: string } | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+
+  async function unmerge(profileId: string, mergeId: number) {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await apiFetch<{ restored: { id: string } }>(
+        `/api/profiles/${encodeURIComponent(profileId)}/unmerge`,
+        { method: 'POST', body: { merge_id: mergeId } },
+      );
+      setResult({ restored: answer.restored.id });
+      setUndoing(null);
+      profile.reload();
+    } catch (failure) {
+      setError(failure instanceof Error ? failure : new Error(String(failure)));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   return (
     <Panel title={t('merges.title')} testId="merges-panel">
       <ApiView state={profile} isEmpty={(p) => p.merges.length === 0} empty={t('merges.empty')}>
@@ -465,6 +492,18 @@ function MergesPanel({ profile }: { profile: ApiState<Profile360> }) {
                 <Text size="xs" c="dimmed">
                   {formatDateTime(merge.merged_at, i18n.language)}
                 </Text>
+                {can('profiles:write') && merge.survivor_id === p.id && !merge.undone_at && (
+                  <Button
+                    size="compact-xs"
+                    variant="subtle"
+                    color="red"
+                    mt={4}
+                    onClick={() => setUndoing(merge.id)}
+                    data-testid="merge-undo"
+                  >
+                    {t('merges.undo')}
+                  </Button>
+                )}
                 {merge.trigger.length > 0 && (
                   <Group gap={4} mt={4}>
                     <Text size="xs" c="dimmed">
@@ -485,18 +524,76 @@ function MergesPanel({ profile }: { profile: ApiState<Profile360> }) {
           </Stack>
         )}
       </ApiView>
+      {result && (
+        <Text size="sm" mt="xs" role="status" data-testid="merge-undone">
+          {t('merges.restored')}{' '}
+          <Anchor component={Link} to={`/customers/${encodeURIComponent(result.restored)}`}>
+            {result.restored}
+          </Anchor>
+        </Text>
+      )}
+      <Modal
+        opened={undoing !== null}
+        onClose={() => setUndoing(null)}
+        title={t('merges.undoTitle')}
+        centered
+      >
+        <Stack gap="sm">
+          <Text size="sm">{t('merges.undoExplain')}</Text>
+          {error && <ErrorNotice error={error} />}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setUndoing(null)}>
+              {t('common.cancel')}
+            </Button>
+            <Button
+              color="red"
+              loading={busy}
+              onClick={() => profile.data && undoing !== null && void unmerge(profile.data.id, undoing)}
+              data-testid="merge-undo-confirm"
+            >
+              {t('merges.undo')}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
     </Panel>
   );
 }
 
 function NotesPanel({ profile }: { profile: ApiState<Profile360> }) {
   const { t, i18n } = useTranslation();
-  if (!profile.data || profile.data.notes.length === 0) return null;
+  const { can, user } = useAuth();
+  const [body, setBody] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<Error | null>(null);
+  const writable = can('profiles:write');
+  if (!profile.data || (profile.data.notes.length === 0 && !writable)) return null;
+  const id = profile.data.id;
+
+  async function add(event: FormEvent) {
+    event.preventDefault();
+    if (!body.trim()) return;
+    setSaving(true);
+    setError(null);
+    try {
+      await apiFetch(`/api/profiles/${encodeURIComponent(id)}/notes`, {
+        method: 'POST',
+        body: { body: body.trim(), author: user?.name || 'staff' },
+      });
+      setBody('');
+      profile.reload();
+    } catch (failure) {
+      setError(failure instanceof Error ? failure : new Error(String(failure)));
+    } finally {
+      setSaving(false);
+    }
+  }
+
   return (
     <Panel title={t('notes.title')} testId="notes-panel">
       <Stack gap="xs">
         {profile.data.notes.map((note) => (
-          <div key={note.id}>
+          <div key={note.id} data-testid="note-item">
             <Text size="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
               {note.body}
             </Text>
@@ -505,6 +602,27 @@ function NotesPanel({ profile }: { profile: ApiState<Profile360> }) {
             </Text>
           </div>
         ))}
+        {writable && (
+          <form onSubmit={add}>
+            <Stack gap="xs">
+              <Textarea
+                label={t('notes.add')}
+                value={body}
+                onChange={(event) => setBody(event.currentTarget.value)}
+                maxLength={10_000}
+                autosize
+                minRows={2}
+                data-testid="note-body"
+              />
+              {error && <ErrorNotice error={error} />}
+              <Group justify="flex-end">
+                <Button type="submit" size="xs" loading={saving} disabled={!body.trim()} data-testid="note-save">
+                  {t('notes.save')}
+                </Button>
+              </Group>
+            </Stack>
+          </form>
+        )}
       </Stack>
     </Panel>
   );
