@@ -318,8 +318,16 @@ test("an access request is opened for a demo person, started, and shows its PDPA
   expectError(/status of 400/);
   await page.getByTestId("request-reject").click();
   assert.match(await fieldError(page, "request-note"), /rejection needs a note/);
-  await page.getByTestId("request-note").fill("e2e test request, not a real one");
-  await page.getByTestId("request-reject").click();
-  await page.locator('[data-testid="request-detail"] [data-testid="request-status"][data-status="rejected"]').waitFor();
+  // Fulfilled instead: the person's data downloads as a ZIP, and the request is closed.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByTestId("request-export").click(),
+  ]);
+  assert.match(download.suggestedFilename(), /\.zip$/);
+  const zip = await download.createReadStream();
+  const chunks = [];
+  for await (const chunk of zip) chunks.push(chunk);
+  assert.equal(Buffer.concat(chunks).subarray(0, 2).toString("latin1"), "PK");
+  await page.locator('[data-testid="request-detail"] [data-testid="request-status"][data-status="completed"]').waitFor();
   await done();
 });

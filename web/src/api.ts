@@ -112,9 +112,10 @@ export interface RequestOptions {
   quietUnauthorized?: boolean;
 }
 
-export async function apiFetch<T>(path: string, options: RequestOptions = {}): Promise<T> {
+/** Send a request the console's way and return the 2xx response; anything else is thrown. */
+async function send(path: string, options: RequestOptions, accept: string): Promise<Response> {
   const method = (options.method ?? 'GET').toUpperCase();
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: accept };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (WRITES.has(method) && path !== '/api/auth/login') {
     if (!csrfToken) throw new MissingCsrfError();
@@ -127,28 +128,41 @@ export async function apiFetch<T>(path: string, options: RequestOptions = {}): P
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.signal,
   });
+  if (response.ok) return response;
   const text = await response.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
+  let body: unknown = text || null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: kept as text
   }
-  if (!response.ok) {
-    if (response.status === 401 && !options.quietUnauthorized) {
-      setCsrfToken(null);
-      setSessionHint(false);
-      onUnauthorized?.();
-    }
-    throw new ApiError(
-      response.status,
-      detailOf(body, `${response.status} ${response.statusText}`.trim()),
-      body,
-    );
+  if (response.status === 401 && !options.quietUnauthorized) {
+    setCsrfToken(null);
+    setSessionHint(false);
+    onUnauthorized?.();
   }
-  return body as T;
+  throw new ApiError(response.status, detailOf(body, `${response.status} ${response.statusText}`.trim()), body);
+}
+
+export async function apiFetch<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(path, options, 'application/json');
+  const text = await response.text();
+  if (!text) return null as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
+
+/** A file answer (an export's ZIP): its bytes and the name the server gives it. */
+export async function apiFetchFile(
+  path: string,
+  options: RequestOptions = {},
+): Promise<{ blob: Blob; filename: string | null }> {
+  const response = await send(path, options, 'application/zip, application/octet-stream, application/json');
+  const disposition = response.headers.get('Content-Disposition') ?? '';
+  return { blob: await response.blob(), filename: /filename="([^"]+)"/.exec(disposition)?.[1] ?? null };
 }
 
 /** Build a path with a query string, leaving out empty values. */

@@ -1,6 +1,6 @@
 import { Badge, Text } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import { ApiError, apiFetch, MissingCsrfError } from '../../api';
+import { apiFetchFile } from '../../api';
 import { formatDate } from '../../format';
 import type { PrivacyRequest } from '../../pages/settings/types';
 
@@ -59,42 +59,10 @@ export function DueDate({ request }: { request: PrivacyRequest }) {
   );
 }
 
-/**
- * POST a request's export and hand the ZIP to the browser. apiFetch reads answers as text,
- * so this one call fetches by hand, with the same cookie and CSRF token.
- */
+/** POST a request's export and hand the ZIP to the browser. */
 export async function downloadExport(request: PrivacyRequest): Promise<{ url: string; name: string; bytes: number }> {
-  let token: string | null = null;
-  try {
-    token = window.sessionStorage.getItem('sampan.csrf');
-  } catch {
-    token = null;
-  }
-  if (!token) throw new MissingCsrfError();
-  const response = await fetch(`/api/privacy/requests/${encodeURIComponent(request.id)}/export`, {
+  const { blob, filename } = await apiFetchFile(`/api/privacy/requests/${encodeURIComponent(request.id)}/export`, {
     method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'X-CSRF-Token': token, Accept: 'application/zip, application/json' },
   });
-  if (!response.ok) {
-    const text = await response.text();
-    let detail = `${response.status} ${response.statusText}`.trim();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-      const value = (body as { detail?: unknown }).detail;
-      if (typeof value === 'string') detail = value;
-    } catch {
-      // not JSON: the status line says enough
-    }
-    if (response.status === 401) {
-      // Let the console's own handler notice the ended session and go to log-in.
-      await apiFetch('/api/auth/me').catch(() => undefined);
-    }
-    throw new ApiError(response.status, detail, body);
-  }
-  const blob = await response.blob();
-  const disposition = response.headers.get('Content-Disposition') ?? '';
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `sampan-${request.id}.zip`;
-  return { url: URL.createObjectURL(blob), name, bytes: blob.size };
+  return { url: URL.createObjectURL(blob), name: filename ?? `sampan-${request.id}.zip`, bytes: blob.size };
 }
