@@ -199,6 +199,35 @@ test("a send without a template shows the problem on its node, and publishing wa
   await done();
 });
 
+test("a branch's condition is built with the segment builder", async () => {
+  const { page, done } = await openPage(browser);
+  await logIn(page);
+  const journey = await write(page, "POST", "/api/journeys/playbooks/first_purchase/install", {
+    name: `e2e condition ${Date.now()}`,
+  });
+  await page.goto(`${BASE}/journeys/${journey.id}`);
+  await page.locator('[data-testid="journey-node"][data-node-id="is-first-order"]').click();
+  const form = page.locator('[data-testid="node-form"][data-node-id="is-first-order"]');
+  await form.getByTestId("branch-build").click();
+  // The builder opens on the branch's condition, and a rule is added to it.
+  const dialog = page.getByRole("dialog");
+  const rules = dialog.getByTestId("segment-rule");
+  await rules.first().waitFor();
+  assert.equal(await rules.first().getByTestId("rule-op").inputValue(), "eq");
+  await dialog.getByTestId("rule-add").first().click();
+  const added = rules.nth(1);
+  await added.getByTestId("rule-kind").selectOption("identity");
+  await added.getByTestId("rule-field").selectOption("line_user_id");
+  await dialog.getByTestId("condition-apply").click();
+  const condition = JSON.parse(await form.getByTestId("branch-condition").inputValue());
+  assert.deepEqual(condition, {
+    all: [{ computed: "order_count", op: "eq", value: 1 }, { identity: "line_user_id" }],
+  });
+  await page.getByTestId("validation-ok").waitFor();
+  await archive(page, journey.id);
+  await done();
+});
+
 test("marketers edit journeys, on a phone too; analysts only look", async () => {
   const marketer = await openPage(browser, PHONE);
   await logIn(marketer.page, "marketer");

@@ -25,6 +25,7 @@ import type { ChannelOut, TemplateOut } from '../../pages/journeys/types';
 import { DurationInput, EventInput, FilterEditor, KeyValueEditor, RemoveIcon } from './fields';
 import { outputsOf, type DefNode, type JsonObject, type PlacedProblem } from './graph';
 import { outputLabel } from './JourneyCanvas';
+import { ConditionBuilderModal } from '../ConditionBuilderModal';
 import { conditionSummary, kindColor, KindIcon } from './kinds';
 import { fieldError, problemText } from './problems';
 import { MONO } from './SimulationPanel';
@@ -121,8 +122,10 @@ function ConditionEditor({
     onChange(condition);
   };
   const segmentId = isObject(value) && typeof value.segment === 'string' ? value.segment : null;
+  const [building, setBuilding] = useState(false);
   return (
     <Stack gap="xs">
+      <ConditionBuilderModal opened={building} value={value} onClose={() => setBuilding(false)} onApply={apply} />
       <Text size="sm">
         <Text span fw={500}>
           {t('journeys.branch.now')}:{' '}
@@ -135,6 +138,15 @@ function ConditionEditor({
             {preset.label}
           </Button>
         ))}
+        <Button
+          size="compact-xs"
+          variant="filled"
+          onClick={() => setBuilding(true)}
+          disabled={disabled}
+          data-testid="branch-build"
+        >
+          {t('segments.buildVisually')}
+        </Button>
       </Group>
       <Select
         label={t('journeys.branch.segment')}
