@@ -80,7 +80,7 @@ def vocabulary(session: Session, *, context: CompileContext) -> Vocabulary:
 
 def _tally(session: Session, label: Any, labels: tuple[str, ...], allowed: Any) -> list[Tally]:
     counts: dict[str, int] = dict(
-        session.execute(select(label, func.count()).where(allowed).group_by(label)).tuples().all()
+        session.execute(select(label, func.count()).where(allowed).group_by(label)).all()
     )
     return [Tally(label=name, people=int(counts.get(name, 0))) for name in labels]
 
