@@ -1,12 +1,6 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import campaignsEn from './locales/campaigns.en.json';
-import campaignsTh from './locales/campaigns.th.json';
 import en from './locales/en.json';
-import journeysEn from './locales/journeys.en.json';
-import journeysTh from './locales/journeys.th.json';
-import settingsEn from './locales/settings.en.json';
-import settingsTh from './locales/settings.th.json';
 import th from './locales/th.json';
 
 export const LANGUAGES = ['th', 'en'] as const;
@@ -23,10 +17,11 @@ function storedLanguage(): Language {
   return 'th';
 }
 
-// One file per area of the console and language; each owns its own top-level keys.
+// The shared texts; each area of the console (journeys, campaigns and templates, settings)
+// brings its own file per language when it is first opened (`addAreaTexts`).
 const resources = {
-  th: { translation: { ...th, ...journeysTh, ...campaignsTh, ...settingsTh } },
-  en: { translation: { ...en, ...journeysEn, ...campaignsEn, ...settingsEn } },
+  th: { translation: th },
+  en: { translation: en },
 };
 
 void i18n.use(initReactI18next).init({
@@ -43,6 +38,12 @@ function mark(language: string) {
 }
 mark(i18n.language);
 i18n.on('languageChanged', mark);
+
+/** Add an area's texts, both languages at once, so a switch needs nothing more. */
+export function addAreaTexts(texts: { th: object; en: object }): void {
+  i18n.addResourceBundle('th', 'translation', texts.th, true, false);
+  i18n.addResourceBundle('en', 'translation', texts.en, true, false);
+}
 
 /** Switch the console's language and remember it in this browser. */
 export function setLanguage(language: Language): void {

@@ -2,6 +2,11 @@ import { Route, Routes } from 'react-router';
 import NotFoundPage from '../NotFoundPage';
 import JourneyBuilderPage from './JourneyBuilderPage';
 import JourneysListPage from './JourneysListPage';
+import { addAreaTexts } from '../../i18n';
+import en from '../../locales/journeys.en.json';
+import th from '../../locales/journeys.th.json';
+
+addAreaTexts({ th, en });
 
 /** The journeys screens (nested routes under /journeys/): the list and gallery, and the builder. */
 export default function JourneysArea() {

@@ -13,6 +13,11 @@ import { RequestNewPage, RequestPage, RequestsPage } from './RequestsPage';
 import RetentionPage from './RetentionPage';
 import SourcesPage from './SourcesPage';
 import UsersPage from './UsersPage';
+import { addAreaTexts } from '../../i18n';
+import en from '../../locales/settings.en.json';
+import th from '../../locales/settings.th.json';
+
+addAreaTexts({ th, en });
 
 interface Section {
   key: string;
