@@ -61,8 +61,7 @@ export function StoreSuggestions({ items }: { items: CartItem[] }) {
       },
     );
     return () => controller.abort();
-    // `key` carries the branch and the SKUs.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `key` carries the branch and the SKUs: the effect runs again only when they change.
   }, [key]);
 
   function choose(value: string | null) {
