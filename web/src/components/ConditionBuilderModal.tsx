@@ -1,11 +1,11 @@
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ConsentPurpose, Json, Segment } from '../api';
+import type { Json } from '../api';
 import { useAuth } from '../auth';
 import { buildCondition, DEFAULT_VOCABULARY, newGroup, newRule, treeFromCondition, type Vocabulary } from '../segments';
 import { useApi } from '../useApi';
-import { SegmentBuilder } from './SegmentBuilder';
+import { SegmentBuilder, useBuilderOptions } from './SegmentBuilder';
 
 /**
  * The segment builder in a dialog, for a condition kept elsewhere (a journey's branch):
@@ -39,20 +39,15 @@ function Editor({
   onClose: () => void;
   onApply: (condition: Record<string, Json>) => void;
 }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { can } = useAuth();
   const vocabulary = useApi<Vocabulary>(can('segments:read') ? '/api/segments/vocabulary' : null);
-  const purposes = useApi<ConsentPurpose[]>(can('consent:read') ? '/api/privacy/purposes' : null);
-  const segments = useApi<Segment[]>(can('segments:read') ? '/api/segments' : null);
   const words = vocabulary.data ?? DEFAULT_VOCABULARY;
+  const { purposes, segments } = useBuilderOptions(words);
   const start = useMemo(() => (value === undefined ? null : treeFromCondition(value, words)), [value, words]);
   const unreadable = value !== undefined && Object.keys(value ?? {}).length > 0 && start === null;
   const [tree, setTree] = useState(() => start ?? newGroup('all', [newRule('computed')]));
   const built = buildCondition(tree, words);
-  const purposeOptions = (purposes.data ?? []).map((p) => ({
-    value: p.name,
-    label: `${i18n.language === 'en' ? p.title_en : p.title_th} (${p.name})`,
-  }));
   return (
     <Stack gap="sm">
       {unreadable && (
@@ -66,8 +61,8 @@ function Editor({
         problems={built.problems}
         failing={null}
         vocabulary={words}
-        purposes={purposeOptions.length ? purposeOptions : Object.keys(words.purposes).map((p) => ({ value: p, label: p }))}
-        segments={(segments.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
+        purposes={purposes}
+        segments={segments}
       />
       {!built.condition && (
         <Text size="sm" c="dimmed">

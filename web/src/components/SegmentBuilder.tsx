@@ -12,7 +12,7 @@ import {
   Text,
   TextInput,
 } from '@mantine/core';
-import { useId } from 'react';
+import { useId, useMemo } from 'react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
@@ -38,10 +38,36 @@ import {
   type RuleKind,
   type Vocabulary,
 } from '../segments';
+import type { ConsentPurpose, Segment } from '../api';
+import { useAuth } from '../auth';
+import { useApi } from '../useApi';
 
 export interface Option {
   value: string;
   label: string;
+}
+
+/**
+ * The consent purposes (titled in the reader's language) and the other segments a builder
+ * offers, read for roles that may see them; purposes fall back to the vocabulary's names.
+ */
+export function useBuilderOptions(vocabulary: Vocabulary, exclude?: string): { purposes: Option[]; segments: Option[] } {
+  const { i18n } = useTranslation();
+  const { can } = useAuth();
+  const purposes = useApi<ConsentPurpose[]>(can('consent:read') ? '/api/privacy/purposes' : null);
+  const segments = useApi<Segment[]>(can('segments:read') ? '/api/segments' : null);
+  return useMemo(
+    () => ({
+      purposes: purposes.data
+        ? purposes.data.map((p) => ({
+            value: p.name,
+            label: `${i18n.language === 'en' ? p.title_en : p.title_th} (${p.name})`,
+          }))
+        : Object.keys(vocabulary.purposes).map((p) => ({ value: p, label: p })),
+      segments: (segments.data ?? []).filter((s) => s.id !== exclude).map((s) => ({ value: s.id, label: s.name })),
+    }),
+    [purposes.data, segments.data, i18n.language, vocabulary, exclude],
+  );
 }
 
 interface Shared {

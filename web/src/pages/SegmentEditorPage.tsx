@@ -19,9 +19,9 @@ import { useEffect, useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { ApiError, apiFetch, type ConsentPurpose, type Json, type Segment, type SegmentPreview } from '../api';
+import { ApiError, apiFetch, type Json, type Segment, type SegmentPreview } from '../api';
 import { useAuth } from '../auth';
-import { SegmentBuilder, type Option } from '../components/SegmentBuilder';
+import { SegmentBuilder, useBuilderOptions } from '../components/SegmentBuilder';
 import { ApiView, Empty, ErrorNotice, Panel } from '../components/states';
 import { formatNumber } from '../format';
 import {
@@ -83,7 +83,6 @@ type PreviewState =
 
 function SegmentEditor({ vocabulary, segment }: { vocabulary: Vocabulary; segment?: Segment }) {
   const { t, i18n } = useTranslation();
-  const { can } = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const loaded = useMemo(() => (segment ? treeFromCondition(segment.condition, vocabulary) : null), [segment, vocabulary]);
@@ -98,17 +97,7 @@ function SegmentEditor({ vocabulary, segment }: { vocabulary: Vocabulary; segmen
   const [saveError, setSaveError] = useState<Error | null>(null);
   const [preview, setPreview] = useState<PreviewState>({ status: 'idle' });
 
-  const purposesState = useApi<ConsentPurpose[]>(can('consent:read') ? '/api/privacy/purposes' : null);
-  const purposes: Option[] = useMemo(() => {
-    const list = purposesState.data;
-    if (!list) return Object.keys(vocabulary.purposes).map((p) => ({ value: p, label: p }));
-    return list.map((p) => ({ value: p.name, label: `${i18n.language === 'en' ? p.title_en : p.title_th} (${p.name})` }));
-  }, [purposesState.data, i18n.language, vocabulary]);
-  const segmentsState = useApi<Segment[]>('/api/segments');
-  const others: Option[] = useMemo(
-    () => (segmentsState.data ?? []).filter((s) => s.id !== segment?.id).map((s) => ({ value: s.id, label: s.name })),
-    [segmentsState.data, segment],
-  );
+  const { purposes, segments: others } = useBuilderOptions(vocabulary, segment?.id);
 
   const built = useMemo(() => buildCondition(tree, vocabulary), [tree, vocabulary]);
   const parsedJson = useMemo((): { condition: Record<string, Json> | null; error: string | null } => {
