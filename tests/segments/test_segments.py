@@ -382,6 +382,10 @@ def test_a_merge_moves_events_and_membership_to_the_survivor(workspace: Workspac
         "/api/segments", params={"profile_id": merged_away}, headers=workspace.auth
     ).json()
     assert gone == []
+    too_long = workspace.client.get(
+        "/api/segments", params={"profile_id": "p" * 41}, headers=workspace.auth
+    )
+    assert too_long.status_code == 422, too_long.text
     with workspace.runtime.db.reading() as session:
         exits = read(session, topics=[segments.EXITED], key=merged_away)
     assert [(e.payload["segment_id"], e.payload["merged_into"]) for e in exits] == [
