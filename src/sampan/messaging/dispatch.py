@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import functools
 import math
+import queue
 import threading
 import time
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
 import structlog
-from sqlalchemy import ColumnElement, Row, Table, Update, bindparam, delete, func, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Row,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
@@ -101,6 +113,38 @@ _TAKE_QUEUED = (
     )
     .returning(_MESSAGES.c.id)
 )
+
+# Where a provider answered 409 to a retry key: LINE already had the message.
+ALREADY_SENT = "the provider already had it (same retry key)"
+
+
+@functools.cache
+def _mark_sent(dialect: str) -> Update:
+    """Return the UPDATE that marks many messages sent at once.
+
+    Its rows ([id, provider message id, units, reason]) travel as one JSON array that the
+    database unpacks; an executemany would run SQLAlchemy's parameter processing for each.
+    """
+    unpack = "json_array_elements" if dialect == "postgresql" else "json_each"
+    rows = getattr(func, unpack)(bindparam("rows", type_=JSON)).table_valued("value", name="sent")
+
+    value: ColumnElement[Any] = rows.c.value
+
+    def field(index: int) -> ColumnElement[Any]:
+        return value.op("->>")(index)
+
+    return (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id == field(0))
+        .values(
+            status="sent",
+            sent_at=bindparam("now", type_=UTCDateTime()),
+            lease_until=None,
+            provider_message_id=field(1),
+            units=field(2).cast(Integer),
+            reason=field(3),
+        )
+    )
 
 
 @dataclass
@@ -180,7 +224,7 @@ class Dispatcher:
         self.catalog = catalog
         self.batch_size = batch_size
         self.threads = threads
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sampan-send")
+        self._senders = _Senders(threads, self._send)
         self._live: dict[str, _Live] = {}
         self._channels_at = -math.inf
         self._swept_at: datetime | None = None
@@ -190,7 +234,7 @@ class Dispatcher:
 
     def close(self) -> None:
         """Stop the send threads and close provider connections."""
-        self._pool.shutdown(wait=True)
+        self._senders.close()
         for live in self._live.values():
             live.adapter.close()
         self._live.clear()
@@ -204,7 +248,7 @@ class Dispatcher:
         them than there are threads can ever be in doubt.
         """
         total = 0
-        flights: list[_Flight] = []
+        wire = _Wire()
         finished: list[_Outcome] = []
         self._ahead = []
         # Each drain starts from the channels and leases as they are now.
@@ -212,28 +256,26 @@ class Dispatcher:
         self._swept_at = None
         self._idle_lanes.clear()
         while True:
-            on_wire = sum(f.size for f in flights if not f.plain)
-            plain_slots = self.threads - sum(f.size for f in flights if f.plain)
             with self.db.transaction() as session:
                 self._record(session, finished)
                 claimed = self._claim(
                     session,
-                    idempotent=total < limit and on_wire <= self.batch_size,
-                    plain_slots=plain_slots if total < limit else 0,
+                    idempotent=total < limit and wire.idempotent <= self.batch_size,
+                    plain_slots=self.threads - wire.plain if total < limit else 0,
                 )
-            flights += [
-                _Flight(self._pool.submit(self._send, group), len(group), _is_plain(group[0]))
-                for group in _group(claimed)
-            ]
+            on_wire = wire.idempotent
+            for group in _group(claimed):
+                wire.add(group)
+                self._senders.submit(group)
             total += len(claimed)
-            if not flights:
+            if not wire.groups:
                 return total
             full = sum(1 for item in claimed if not _is_plain(item)) == self.batch_size
             if full and on_wire == 0 and total < limit:
                 # A full batch just left: claim the next one while it is on the wire.
                 finished = []
                 continue
-            finished, flights = _land(flights)
+            finished = self._senders.land(wire)
 
     def next_due(self) -> datetime | None:
         """Return when the next queued message comes due, if any."""
@@ -509,6 +551,7 @@ class Dispatcher:
         now = self.rules.clock()
         rules = self.rules
         sent: list[tuple[_Claimed, Delivery]] = []
+        sent_rows: list[list[Any]] = []
         changes: list[dict[str, Any]] = []
         for outcome in outcomes:
             for item in outcome.claimed:
@@ -516,17 +559,12 @@ class Dispatcher:
                 error = outcome.error
                 if outcome.delivery is not None:
                     delivery = outcome.delivery
-                    values.update(
-                        status="sent",
-                        sent_at=now,
-                        reason="the provider already had it (same retry key)"
-                        if delivery.duplicate
-                        else None,
-                        provider_message_id=delivery.provider_message_id,
-                        units=delivery.units if len(outcome.claimed) == 1 else 1,
-                    )
+                    units = delivery.units if len(outcome.claimed) == 1 else 1
                     sent.append((item, delivery))
-                elif isinstance(error, TransientError) and _in_doubt(item, error):
+                    reason = ALREADY_SENT if delivery.duplicate else None
+                    sent_rows.append([item.id, delivery.provider_message_id, units, reason])
+                    continue
+                if isinstance(error, TransientError) and _in_doubt(item, error):
                     values.update(
                         status="failed",
                         reason=f"in doubt, not retried so that it cannot arrive twice: {error}",
@@ -556,6 +594,9 @@ class Dispatcher:
                         reason=f"attempt {item.attempts} failed, retrying: {error}",
                     )
                 changes.append({"id": item.id, **values})
+        if sent_rows:
+            dialect = session.get_bind().dialect.name
+            session.execute(_mark_sent(dialect), {"rows": sent_rows, "now": now})
         _bulk_update(session, changes)
         track(
             session,
@@ -674,39 +715,93 @@ def _give_up_in_doubt(session: Session, now: datetime) -> None:
 
 
 @dataclass
-class _Flight:
-    """Sends handed to the thread pool as one envelope."""
+class _Wire:
+    """How many messages and envelopes are with the send threads."""
 
-    future: Future[_Outcome]
-    size: int
-    plain: bool
+    groups: int = 0
+    idempotent: int = 0
+    plain: int = 0
+
+    def add(self, group: Sequence[_Claimed]) -> None:
+        self._count(group, 1)
+
+    def remove(self, group: Sequence[_Claimed]) -> None:
+        self._count(group, -1)
+
+    def _count(self, group: Sequence[_Claimed], sign: int) -> None:
+        self.groups += sign
+        if _is_plain(group[0]):
+            self.plain += sign * len(group)
+        else:
+            self.idempotent += sign * len(group)
+
+
+class _Senders:
+    """Send threads that take envelopes from one queue and put what came of them on another.
+
+    Plain queues rather than an executor's futures: waiting for the first of hundreds of
+    futures costs a lock per future per wait, on the thread that also claims and records.
+    """
+
+    def __init__(self, threads: int, send: Callable[[list[_Claimed]], _Outcome]) -> None:
+        self._size = threads
+        self._send = send
+        self._jobs: queue.SimpleQueue[list[_Claimed] | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, group: list[_Claimed]) -> None:
+        if not self._threads:
+            self._threads = [
+                threading.Thread(target=self._run, name=f"sampan-send-{n}", daemon=True)
+                for n in range(self._size)
+            ]
+            for thread in self._threads:
+                thread.start()
+        self._jobs.put(group)
+
+    def land(self, wire: _Wire) -> list[_Outcome]:
+        """Wait until enough sends finished to be worth a round; return them.
+
+        Enough is half of the plain sends (their threads are what the next claim fills), or
+        half of the idempotent ones (a batch's worth, since two batches are kept going).
+        """
+        plain, other = wire.plain, wire.idempotent
+        landed: list[_Outcome] = []
+        plain_done = other_done = 0
+        while wire.groups:
+            try:
+                outcome = self._results.get(
+                    block=not landed or not _enough(plain, plain_done, other, other_done)
+                )
+            except queue.Empty:
+                break
+            wire.remove(outcome.claimed)
+            landed.append(outcome)
+            if _is_plain(outcome.claimed[0]):
+                plain_done += len(outcome.claimed)
+            else:
+                other_done += len(outcome.claimed)
+        return landed
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+
+    def _run(self) -> None:
+        while (group := self._jobs.get()) is not None:
+            self._results.put(self._send(group))
+
+
+def _enough(plain: int, plain_done: int, other: int, other_done: int) -> bool:
+    return (plain > 0 and plain_done * 2 >= plain) or (other > 0 and other_done * 2 >= other)
 
 
 def _is_plain(item: _Claimed) -> bool:
     return not registry.is_idempotent(item.kind)
-
-
-def _land(flights: list[_Flight]) -> tuple[list[_Outcome], list[_Flight]]:
-    """Wait until enough sends finished to be worth a round; return those and the rest.
-
-    Enough is half of the plain sends (their threads are what the next claim fills), or
-    half of the idempotent ones (a batch's worth, since two batches are kept going).
-    """
-    plain = sum(f.size for f in flights if f.plain)
-    other = sum(f.size for f in flights if not f.plain)
-    while True:
-        done = [f for f in flights if f.future.done()]
-        plain_done = sum(f.size for f in done if f.plain)
-        other_done = sum(f.size for f in done if not f.plain)
-        if (
-            len(done) == len(flights)
-            or (plain and plain_done * 2 >= plain)
-            or (other and other_done * 2 >= other)
-        ):
-            break
-        wait([f.future for f in flights if not f.future.done()], return_when=FIRST_COMPLETED)
-    landed = {id(f) for f in done}
-    return [f.future.result() for f in done], [f for f in flights if id(f) not in landed]
 
 
 def _mark_sending(session: Session, claimed: list[_Claimed], lease_until: datetime) -> None:
