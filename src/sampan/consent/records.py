@@ -30,6 +30,7 @@ from sampan.consent.schemas import ConsentRecordOut, ConsentSlot, ConsentState
 from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
 from sampan.core.errors import InvalidInput
+from sampan.db.lists import one_of
 from sampan.db.outbox import publish
 from sampan.db.rows import affected_rows
 from sampan.db.upsert import insert_ignoring_duplicates
@@ -218,40 +219,39 @@ def can_contact_many(
     people = profiles.find_people(session, profile_ids=profile_ids, with_locale=False)
     every_id = sorted({pid for person in people.values() for pid in person.profile_ids})
     block_kinds: dict[str, set[str]] = {}
+    for profile_id, kind in session.execute(
+        select(ProcessingBlock.profile_id, ProcessingBlock.kind).where(
+            one_of(session, ProcessingBlock.profile_id, every_id)
+        )
+    ):
+        block_kinds.setdefault(profile_id, set()).add(kind)
     facts: dict[str, list[ConsentFact]] = {}
-    for chunk in chunks(every_id):
-        for profile_id, kind in session.execute(
-            select(ProcessingBlock.profile_id, ProcessingBlock.kind).where(
-                ProcessingBlock.profile_id.in_(chunk)
+    # Plain columns, not entities: this runs for every batch the dispatcher sends.
+    for row in session.execute(
+        select(
+            ConsentRecord.profile_id,
+            ConsentRecord.purpose,
+            ConsentRecord.channel,
+            ConsentRecord.status,
+            ConsentRecord.recorded_at,
+            ConsentRecord.id,
+            ConsentRecord.expires_at,
+        ).where(
+            one_of(session, ConsentRecord.profile_id, every_id),
+            ConsentRecord.purpose == purpose,
+            ConsentRecord.channel == stored_channel,
+        )
+    ):
+        facts.setdefault(row.profile_id, []).append(
+            ConsentFact(
+                purpose=row.purpose,
+                channel=row.channel,
+                status=row.status,
+                recorded_at=row.recorded_at,
+                order=row.id,
+                expires_at=row.expires_at,
             )
-        ):
-            block_kinds.setdefault(profile_id, set()).add(kind)
-        # Plain columns, not entities: this runs for every batch the dispatcher sends.
-        for row in session.execute(
-            select(
-                ConsentRecord.profile_id,
-                ConsentRecord.purpose,
-                ConsentRecord.channel,
-                ConsentRecord.status,
-                ConsentRecord.recorded_at,
-                ConsentRecord.id,
-                ConsentRecord.expires_at,
-            ).where(
-                ConsentRecord.profile_id.in_(chunk),
-                ConsentRecord.purpose == purpose,
-                ConsentRecord.channel == stored_channel,
-            )
-        ):
-            facts.setdefault(row.profile_id, []).append(
-                ConsentFact(
-                    purpose=row.purpose,
-                    channel=row.channel,
-                    status=row.status,
-                    recorded_at=row.recorded_at,
-                    order=row.id,
-                    expires_at=row.expires_at,
-                )
-            )
+        )
     suppressed = _suppressed_profiles(session, every_id)
     now = clock()
     decisions = {}

@@ -177,8 +177,9 @@ def can_contact_many(
         catalog=catalog,
         clock=clock,
     )
+    # Built without validation: every field comes from the decision just made.
     return {
-        profile_id: ContactCheck(
+        profile_id: ContactCheck.model_construct(
             profile_id=profile_id,
             purpose=purpose,
             channel=channel,

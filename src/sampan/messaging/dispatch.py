@@ -28,6 +28,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    Select,
     Table,
     Update,
     bindparam,
@@ -63,6 +64,9 @@ REPLY_TOKEN_SECONDS = 50
 # Where each kind of channel writes its events in the log.
 SOURCE_KIND = {"email": "email", "line": "line", "facebook": "facebook"}
 _LINE_GROUPS = uuid.UUID("5a3b0e9e-3f2c-4a8e-9d7c-7d1c1e6f0a11")
+# Kinds whose provider drops a resend with the same retry key, and those with no such key.
+_SAFE_KINDS = tuple(kind for kind in registry.KINDS if registry.is_idempotent(kind))
+_PLAIN_KINDS = tuple(kind for kind in registry.KINDS if kind not in _SAFE_KINDS)
 # Within a drain, channel changes and expired leases are looked at this often, not per round.
 MAINTAIN_SECONDS = 1.0
 # Plain messages are checked this many rounds of send threads ahead...
@@ -295,12 +299,9 @@ class Dispatcher:
         self._maintain(session, now)
         claimed: list[_Claimed] = []
         if idempotent and self._worth_a_look("idempotent"):
-            safe = [kind for kind in registry.KINDS if registry.is_idempotent(kind)]
             # Two queries, since one with OR could not use the (status, due_at) index.
-            expired = (Message.status == "sending") & (Message.lease_until < now)
-            rows = self._due(session, Message.kind.in_(safe) & expired, self.batch_size)
-            due = (Message.status == "queued") & (Message.due_at <= now)
-            rows += self._due(session, Message.kind.in_(safe) & due, self.batch_size - len(rows))
+            rows = _due(session, now, self.batch_size, plain=False, expired=True)
+            rows += _due(session, now, self.batch_size - len(rows), plain=False, expired=False)
             self._looked("idempotent", found=bool(rows))
             rows += _rest_of_groups(session, rows, now)
             claimed = self._admit(session, rows, now)
@@ -319,9 +320,7 @@ class Dispatcher:
         """
         stale = time.monotonic() - self._ahead_at > AHEAD_SECONDS
         if (not self._ahead or stale) and self._worth_a_look("plain"):
-            others = [kind for kind in registry.KINDS if not registry.is_idempotent(kind)]
-            where = Message.kind.in_(others) & (Message.status == "queued")
-            rows = self._due(session, where & (Message.due_at <= now), self.threads * AHEAD_ROUNDS)
+            rows = _due(session, now, self.threads * AHEAD_ROUNDS, plain=True, expired=False)
             self._looked("plain", found=bool(rows))
             self._ahead = self._admit(session, rows, now)
             self._ahead_at = time.monotonic()
@@ -350,12 +349,6 @@ class Dispatcher:
     @property
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.rules.lease_seconds)
-
-    def _due(self, session: Session, where: ColumnElement[bool], limit: int) -> list[Row[Any]]:
-        query = select(*_CLAIMED_COLUMNS).where(where).order_by(Message.due_at).limit(limit)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(session.execute(query))
 
     def _maintain(self, session: Session, now: datetime) -> None:
         """Now and then: notice channel changes, and fail what a crashed sender left in doubt."""
@@ -632,7 +625,7 @@ def _in_doubt(item: _Claimed, error: TransientError) -> bool:
     """
     if item.reply_token is not None:
         return error.status != 429
-    return error.in_doubt and not registry.is_idempotent(item.kind)
+    return error.in_doubt and item.kind in _PLAIN_KINDS
 
 
 def about(message: _Claimed | Message) -> dict[str, Any]:
@@ -696,13 +689,12 @@ def _drop_subscription(session: Session, subscription: str, now: datetime) -> No
 
 def _give_up_in_doubt(session: Session, now: datetime) -> None:
     """Fail what a crashed sender claimed on a channel where a resend could repeat it."""
-    plain = [kind for kind in registry.KINDS if not registry.is_idempotent(kind)]
     session.execute(
         update(Message)
         .where(
             Message.status == "sending",
             Message.lease_until < now,
-            Message.kind.in_(plain) | Message.retry_key.startswith(REPLIED),
+            Message.kind.in_(_PLAIN_KINDS) | Message.retry_key.startswith(REPLIED),
         )
         .values(
             status="failed",
@@ -801,7 +793,7 @@ def _enough(plain: int, plain_done: int, other: int, other_done: int) -> bool:
 
 
 def _is_plain(item: _Claimed) -> bool:
-    return not registry.is_idempotent(item.kind)
+    return item.kind in _PLAIN_KINDS
 
 
 def _mark_sending(session: Session, claimed: list[_Claimed], lease_until: datetime) -> None:
@@ -823,6 +815,35 @@ def _mark_sending(session: Session, claimed: list[_Claimed], lease_until: dateti
             if item.retry_key != item.original_key
         ],
     )
+
+
+def _due(
+    session: Session, now: datetime, limit: int, *, plain: bool, expired: bool
+) -> list[Row[Any]]:
+    """Return up to ``limit`` due messages of one lane: queued, or under an expired lease."""
+    if limit <= 0:
+        return []
+    query = _due_query(session.get_bind().dialect.name, plain=plain, expired=expired)
+    return list(session.connection().execute(query, {"now": now, "limit": limit}))
+
+
+@functools.cache
+def _due_query(dialect: str, *, plain: bool, expired: bool) -> Select[Any]:
+    now = bindparam("now", type_=UTCDateTime())
+    kinds = _MESSAGES.c.kind.in_(_PLAIN_KINDS if plain else _SAFE_KINDS)
+    if expired:
+        due = (_MESSAGES.c.status == "sending") & (_MESSAGES.c.lease_until < now)
+    else:
+        due = (_MESSAGES.c.status == "queued") & (_MESSAGES.c.due_at <= now)
+    query = (
+        select(*(_MESSAGES.c[column.key] for column in _CLAIMED_COLUMNS))
+        .where(kinds & due)
+        .order_by(_MESSAGES.c.due_at)
+        .limit(bindparam("limit"))
+    )
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
 
 
 def _rest_of_groups(session: Session, rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:

@@ -17,6 +17,7 @@ from sampan.core.batching import chunks
 from sampan.core.clock import Clock, from_ms, system_clock, to_ms
 from sampan.core.errors import InvalidInput, NotFound
 from sampan.core.personal_data import DataSubject, Rows
+from sampan.db.lists import one_of
 from sampan.db.outbox import publish
 from sampan.db.rows import affected_rows
 from sampan.identity import service as identity
@@ -501,11 +502,10 @@ def find_people(
     known: dict[str, tuple[str | None, datetime | None]] = {}
 
     def load(ids: Sequence[str]) -> None:
-        for chunk in chunks(list(ids)):
-            query = select(Profile.id, Profile.merged_into, Profile.erased_at).where(
-                Profile.id.in_(chunk)
-            )
-            known.update((pid, (parent, erased)) for pid, parent, erased in session.execute(query))
+        query = select(Profile.id, Profile.merged_into, Profile.erased_at).where(
+            one_of(session, Profile.id, ids)
+        )
+        known.update((pid, (parent, erased)) for pid, parent, erased in session.execute(query))
 
     load(list(dict.fromkeys(profile_ids)))
     canonical: dict[str, str] = {}
@@ -525,15 +525,16 @@ def find_people(
     while frontier:
         owner = {pid: root for root, ids in frontier.items() for pid in ids}
         frontier = {}
-        for chunk in chunks(list(owner)):
-            children = session.execute(
-                select(Profile.id, Profile.merged_into).where(Profile.merged_into.in_(chunk))
+        children = session.execute(
+            select(Profile.id, Profile.merged_into).where(
+                one_of(session, Profile.merged_into, owner)
             )
-            for child, child_of in children:
-                top = owner[str(child_of)]
-                if child not in merged[top]:
-                    merged[top].append(child)
-                    frontier.setdefault(top, []).append(child)
+        )
+        for child, child_of in children:
+            top = owner[str(child_of)]
+            if child not in merged[top]:
+                merged[top].append(child)
+                frontier.setdefault(top, []).append(child)
     locales: dict[str, str] = {}
     if with_locale:
         for chunk in chunks(list(merged)):
