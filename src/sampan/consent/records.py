@@ -217,17 +217,20 @@ def can_contact_many(
     except ConsentRuleError as exc:
         raise InvalidInput(str(exc)) from None
     people = profiles.find_people(session, profile_ids=profile_ids, with_locale=False)
+    # Core, not the ORM, since this runs for every batch the dispatcher sends; flushed
+    # first, as the ORM would, so that changes made in this transaction count.
+    session.flush()
+    connection = session.connection()
     every_id = sorted({pid for person in people.values() for pid in person.profile_ids})
     block_kinds: dict[str, set[str]] = {}
-    for profile_id, kind in session.execute(
+    for profile_id, kind in connection.execute(
         select(ProcessingBlock.profile_id, ProcessingBlock.kind).where(
             one_of(session, ProcessingBlock.profile_id, every_id)
         )
     ):
         block_kinds.setdefault(profile_id, set()).add(kind)
     facts: dict[str, list[ConsentFact]] = {}
-    # Plain columns, not entities: this runs for every batch the dispatcher sends.
-    for row in session.execute(
+    for row in connection.execute(
         select(
             ConsentRecord.profile_id,
             ConsentRecord.purpose,

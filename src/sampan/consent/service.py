@@ -146,7 +146,7 @@ def can_contact(
     Every sender goes through here or ``can_contact_many`` (one decision path): restriction,
     objection, erasure and the suppression list win over any consent.
     """
-    check = can_contact_many(
+    decision = can_contact_many(
         session,
         profile_ids=[profile_id],
         purpose=purpose,
@@ -154,9 +154,16 @@ def can_contact(
         catalog=catalog,
         clock=clock,
     )[profile_id]
-    if check.reason == "unknown":
-        raise NotFound(check.detail)
-    return check
+    if decision.reason == "unknown":
+        raise NotFound(decision.detail)
+    return ContactCheck(
+        profile_id=profile_id,
+        purpose=purpose,
+        channel=channel,
+        allowed=decision.allowed,
+        reason=decision.reason,
+        detail=decision.detail,
+    )
 
 
 def can_contact_many(
@@ -167,9 +174,9 @@ def can_contact_many(
     channel: str | None,
     catalog: PurposeCatalog,
     clock: Clock = system_clock,
-) -> dict[str, ContactCheck]:
+) -> dict[str, ContactDecision]:
     """Decide for many people at once (senders check a whole batch in a few queries)."""
-    decisions = records.can_contact_many(
+    return records.can_contact_many(
         session,
         profile_ids=profile_ids,
         purpose=purpose,
@@ -177,18 +184,6 @@ def can_contact_many(
         catalog=catalog,
         clock=clock,
     )
-    # Built without validation: every field comes from the decision just made.
-    return {
-        profile_id: ContactCheck.model_construct(
-            profile_id=profile_id,
-            purpose=purpose,
-            channel=channel,
-            allowed=decision.allowed,
-            reason=decision.reason,
-            detail=decision.detail,
-        )
-        for profile_id, decision in decisions.items()
-    }
 
 
 def erase_person(

@@ -364,7 +364,7 @@ def _consent_decisions(
     profile_ids: Sequence[str],
     catalog: consent.PurposeCatalog,
     rules: MessagingRules,
-) -> dict[tuple[str, str], dict[str, consent.ContactCheck]]:
+) -> dict[tuple[str, str], dict[str, consent.ContactDecision]]:
     wanted = {
         (channels[name].kind, item.category)
         for item in items

@@ -500,12 +500,15 @@ def find_people(
     ``with_locale=False`` skips reading profile states, for callers that only need who is who.
     """
     known: dict[str, tuple[str | None, datetime | None]] = {}
+    # Core queries below (they run for every batch a sender checks); flush as the ORM would.
+    session.flush()
 
     def load(ids: Sequence[str]) -> None:
         query = select(Profile.id, Profile.merged_into, Profile.erased_at).where(
             one_of(session, Profile.id, ids)
         )
-        known.update((pid, (parent, erased)) for pid, parent, erased in session.execute(query))
+        rows = session.connection().execute(query)
+        known.update((pid, (parent, erased)) for pid, parent, erased in rows)
 
     load(list(dict.fromkeys(profile_ids)))
     canonical: dict[str, str] = {}
@@ -525,7 +528,7 @@ def find_people(
     while frontier:
         owner = {pid: root for root, ids in frontier.items() for pid in ids}
         frontier = {}
-        children = session.execute(
+        children = session.connection().execute(
             select(Profile.id, Profile.merged_into).where(
                 one_of(session, Profile.merged_into, owner)
             )
