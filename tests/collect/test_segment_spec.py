@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sampan.collect.segment_spec import MessageRejected, channel_of, normalise_messages
+from sampan.collect.segment_spec import (
+    MessageRejected,
+    channel_of,
+    normalise_messages,
+    server_track,
+)
 from tests.factories import message
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -135,3 +144,69 @@ def test_top_level_channel_is_read_before_context_channel() -> None:
         received_at=NOW,
     )
     assert [m.channel for m in accepted] == ["app", "line"]
+
+
+_ids = st.text(min_size=1, max_size=40).filter(lambda value: value.strip() == value)
+_subjects = st.one_of(
+    st.builds(lambda value: {"userId": value}, _ids),
+    st.builds(lambda value: {"anonymousId": value}, _ids),
+    st.builds(
+        lambda value, kind: {"anonymousId": value, "externalIds": [{"type": kind, "id": value}]},
+        _ids,
+        st.sampled_from(["email", "phone", "line_user_id"]),
+    ),
+)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(min_size=1, max_size=30),
+    event_id=_ids,
+    subject=_subjects,
+    properties=st.dictionaries(st.text(max_size=10), _json, max_size=5),
+    source_kind=st.sampled_from(["email", "line", "facebook", "server"]),
+    # Hypothesis takes naive bounds and adds the zone itself.
+    at=st.datetimes(
+        min_value=datetime(1970, 1, 2),  # noqa: DTZ001
+        max_value=datetime(2200, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+)
+def test_server_events_are_stored_exactly_as_the_tracking_api_would_store_them(
+    name: str,
+    event_id: str,
+    subject: dict[str, Any],
+    properties: dict[str, Any],
+    source_kind: str,
+    at: datetime,
+) -> None:
+    payload: dict[str, Any] = {
+        "type": "track",
+        "event": name,
+        "messageId": event_id,
+        "properties": properties,
+        "timestamp": at.isoformat(),
+        **{key: value for key, value in subject.items() if key != "externalIds"},
+    }
+    if "externalIds" in subject:
+        payload["context"] = {"externalIds": subject["externalIds"]}
+    [normalised] = normalise_messages(
+        {"batch": [payload]}, endpoint_type=None, source_kind=source_kind, received_at=at
+    )
+    fast = server_track(
+        name=name,
+        message_id=event_id,
+        subject=subject,
+        properties=properties,
+        source_kind=source_kind,
+        at=at,
+    )
+    assert orjson.loads(fast.body) == orjson.loads(normalised.body)
+    assert dataclasses.replace(fast, body=b"") == dataclasses.replace(normalised, body=b"")

@@ -215,6 +215,33 @@ def test_consent_follows_the_person_through_a_merge(workspace: Workspace) -> Non
     assert can_contact(workspace, web, "marketing", "email")["allowed"] is True
 
 
+def test_a_later_withdrawal_on_a_merged_profile_wins_over_the_survivors_grant(
+    workspace: Workspace,
+) -> None:
+    # The older profile survives a merge: it holds the grant, the newer one the withdrawal.
+    send(workspace, identify("M10", phone="0898888888"))
+    survivor = profile_id(workspace, phone="0898888888")
+    send(workspace, identify(None, email="late@example.com") | {"anonymousId": "web-2"})
+    web = profile_id(workspace, email="late@example.com")
+    grant(workspace, survivor, EMAIL_GRANT, recorded_at="2026-11-01T09:00:00+07:00")
+    withdrawal = EMAIL_GRANT | {"status": "withdrawn"}
+    grant(workspace, web, withdrawal, recorded_at="2026-11-02T09:00:00+07:00")
+    assert can_contact(workspace, survivor, "marketing", "email")["allowed"] is True
+    send(workspace, identify("M10", email="late@example.com"))
+    for pid in (survivor, web):
+        answer = can_contact(workspace, pid, "marketing", "email")
+        assert (answer["allowed"], answer["reason"]) == (False, "withdrawn")
+    with workspace.runtime.db.reading() as session:
+        batch = consent.can_contact_many(
+            session,
+            profile_ids=[survivor, web],
+            purpose="marketing",
+            channel="email",
+            catalog=workspace.runtime.catalog,
+        )
+    assert [batch[pid].reason for pid in (survivor, web)] == ["withdrawn", "withdrawn"]
+
+
 def test_purposes_come_from_settings(tmp_path: Path) -> None:
     purposes = [
         {"name": "marketing", "title_th": "ข่าวสาร", "title_en": "News", "per_channel": True},

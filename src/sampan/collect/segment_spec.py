@@ -190,6 +190,45 @@ def _normalise(
     )
 
 
+def server_track(
+    *,
+    name: str,
+    message_id: str,
+    subject: Mapping[str, Any],
+    properties: dict[str, Any],
+    source_kind: str,
+    at: datetime,
+) -> AcceptedMessage:
+    """Return a track message the server itself emits, stored as ``normalise_messages`` would.
+
+    For Sampan's own events (a message sent, opened, clicked): code builds their fields, no
+    client sends them, so only the stored form is made and nothing is checked. ``subject``
+    names the person: ``userId`` or ``anonymousId``, and optionally ``externalIds``.
+    """
+    iso = _iso(at)
+    msg: dict[str, Any] = {
+        "type": "track",
+        "event": name,
+        "messageId": message_id,
+        "properties": properties,
+    }
+    msg.update((key, value) for key, value in subject.items() if key != "externalIds")
+    external = subject.get("externalIds")
+    if external:
+        msg["context"] = {"externalIds": external}
+    msg["originalTimestamp"] = msg["timestamp"] = msg["receivedAt"] = iso
+    return AcceptedMessage(
+        message_id=message_id,
+        type="track",
+        name=name,
+        user_id=msg.get("userId"),
+        anonymous_id=msg.get("anonymousId"),
+        channel=source_kind,
+        timestamp_ms=int(at.timestamp() * 1000),
+        body=orjson.dumps(msg),
+    )
+
+
 def channel_of(raw: Any, source_kind: str) -> str:
     """Return the business channel: the message's ``channel`` when it names one, else the source's.
 

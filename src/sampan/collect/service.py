@@ -18,6 +18,7 @@ from sampan.collect.segment_spec import (
     AcceptedMessage,
     MessageRejected,
     normalise_messages,
+    server_track,
 )
 from sampan.core.batching import chunks
 from sampan.core.clock import Clock, system_clock
@@ -44,6 +45,7 @@ __all__ = [
     "normalise_messages",
     "purge_events",
     "read_events_after",
+    "server_track",
     "set_source_enabled",
     "store_messages",
     "track_for_domain",

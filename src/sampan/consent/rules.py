@@ -209,7 +209,7 @@ def decide(
             False, "suppressed", "an identifier of this person is on the suppression list"
         )
     fact = current_consents(facts).get((purpose.name, channel))
-    label = f"{purpose.name}" + (f" on {channel}" if channel else "")
+    label = _label(purpose, channel)
     if fact is not None and fact.status == "withdrawn":
         return ContactDecision(False, "withdrawn", f"consent to {label} was withdrawn")
     if not purpose.requires_consent:
@@ -218,4 +218,13 @@ def decide(
         return ContactDecision(False, "no_consent", f"no consent to {label} was recorded")
     if fact.expires_at is not None and fact.expires_at <= now:
         return ContactDecision(False, "expired", f"consent to {label} expired")
-    return ContactDecision(True, "consented", f"consent to {label} is granted")
+    return consented(purpose, channel)
+
+
+def consented(purpose: ConsentPurpose, channel: str) -> ContactDecision:
+    """Return the decision for a person whose consent to the purpose on the channel holds."""
+    return ContactDecision(True, "consented", f"consent to {_label(purpose, channel)} is granted")
+
+
+def _label(purpose: ConsentPurpose, channel: str) -> str:
+    return f"{purpose.name}" + (f" on {channel}" if channel else "")

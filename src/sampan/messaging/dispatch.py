@@ -651,27 +651,22 @@ def track(
     now: datetime,
 ) -> None:
     """Write events about messages to the log: (channel id, name, subject, props, event id)."""
-    by_source: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    by_source: dict[tuple[str, str], list[collect.AcceptedMessage]] = {}
     for channel_id, name, subject, properties, event_id in events:
         source = sources.get(channel_id)
         if source is None:
             continue
-        payload: dict[str, Any] = {
-            "type": "track",
-            "event": name,
-            "messageId": event_id,
-            "properties": properties,
-            "timestamp": now.isoformat(),
-        }
-        external = subject.get("externalIds")
-        payload.update({k: v for k, v in subject.items() if k != "externalIds"})
-        if external:
-            payload["context"] = {"externalIds": external}
-        by_source.setdefault(source, []).append(payload)
-    for (source_id, kind), payloads in by_source.items():
-        accepted = collect.normalise_messages(
-            {"batch": payloads}, endpoint_type=None, source_kind=kind, received_at=now
+        by_source.setdefault(source, []).append(
+            collect.server_track(
+                name=name,
+                message_id=event_id,
+                subject=subject,
+                properties=properties,
+                source_kind=source[1],
+                at=now,
+            )
         )
+    for (source_id, _), accepted in by_source.items():
         collect.store_messages(
             session, source_id=source_id, messages=accepted, received_ms=int(now.timestamp() * 1000)
         )

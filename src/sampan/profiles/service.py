@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy.orm import Session, aliased
 
 from sampan.collect import service as collect
 from sampan.collect.schemas import CollectedEvent
@@ -492,6 +493,46 @@ def find_person(session: Session, *, profile_id: str) -> Person:
     )
 
 
+def lone_profiles(session: Session, *, profile_ids: Sequence[str]) -> set[str]:
+    """Return those of ``profile_ids`` that are a whole person on their own.
+
+    That is: the profile exists, is not merged into another, has none merged into it, and
+    was not erased. For such a profile ``find_people`` would answer the profile alone.
+    """
+    session.flush()
+    query = _who_is_who(session.get_bind().dialect.name).lone
+    return set(session.connection().execute(query, {"ids": profile_ids}).scalars())
+
+
+@dataclass(frozen=True)
+class _WhoIsWho:
+    """The queries that tell people apart, built once per dialect (senders run them a lot)."""
+
+    lone: Select[str]
+    by_id: Select[str, str | None, datetime | None]
+    merged_into: Select[str, str | None]
+
+
+@functools.cache
+def _who_is_who(dialect: str) -> _WhoIsWho:
+    merged = aliased(Profile)
+    asked = one_of(Profile.id, "ids", dialect=dialect)
+    return _WhoIsWho(
+        lone=select(Profile.id).where(
+            asked,
+            # Wrapped, so that SQLite finds the rows by id, not through the merged_into
+            # index (where nearly every profile has NULL).
+            func.coalesce(Profile.merged_into, "") == "",
+            Profile.erased_at.is_(None),
+            ~exists().where(merged.merged_into == Profile.id),
+        ),
+        by_id=select(Profile.id, Profile.merged_into, Profile.erased_at).where(asked),
+        merged_into=select(Profile.id, Profile.merged_into).where(
+            one_of(Profile.merged_into, "ids", dialect=dialect)
+        ),
+    )
+
+
 def find_people(
     session: Session, *, profile_ids: Sequence[str], with_locale: bool = True
 ) -> dict[str, Person]:
@@ -502,12 +543,11 @@ def find_people(
     known: dict[str, tuple[str | None, datetime | None]] = {}
     # Core queries below (they run for every batch a sender checks); flush as the ORM would.
     session.flush()
+    connection = session.connection()
+    queries = _who_is_who(session.get_bind().dialect.name)
 
     def load(ids: Sequence[str]) -> None:
-        query = select(Profile.id, Profile.merged_into, Profile.erased_at).where(
-            one_of(session, Profile.id, ids)
-        )
-        rows = session.connection().execute(query)
+        rows = connection.execute(queries.by_id, {"ids": ids})
         known.update((pid, (parent, erased)) for pid, parent, erased in rows)
 
     load(list(dict.fromkeys(profile_ids)))
@@ -528,11 +568,7 @@ def find_people(
     while frontier:
         owner = {pid: root for root, ids in frontier.items() for pid in ids}
         frontier = {}
-        children = session.connection().execute(
-            select(Profile.id, Profile.merged_into).where(
-                one_of(session, Profile.merged_into, owner)
-            )
-        )
+        children = connection.execute(queries.merged_into, {"ids": list(owner)})
         for child, child_of in children:
             top = owner[str(child_of)]
             if child not in merged[top]:
