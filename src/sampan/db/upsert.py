@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,9 +17,12 @@ def insert_ignoring_duplicates(
     """Insert ``rows`` into ``model``'s table; rows breaking the unique key are dropped."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        pg = postgresql.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
-        session.connection().execute(pg, rows)
-    else:
-        lite = sqlite.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
-        session.connection().execute(lite, rows)
+    statement = _insert(session.get_bind().dialect.name, model.__table__, tuple(conflict_columns))
+    session.connection().execute(statement, rows)
+
+
+@functools.cache
+def _insert(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Insert:
+    """Return the statement, built once: building it costs more than a small insert."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns))

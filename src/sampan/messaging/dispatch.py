@@ -41,9 +41,9 @@ from sqlalchemy.orm import Session
 
 from sampan.collect import service as collect
 from sampan.consent import service as consent
-from sampan.core.batching import chunks
 from sampan.db.base import UTCDateTime
 from sampan.db.engine import Database
+from sampan.db.lists import one_of
 from sampan.messaging.channels import registry
 from sampan.messaging.channels.base import (
     ChannelAdapter,
@@ -454,14 +454,11 @@ class Dispatcher:
         fresh = [c for c in claimed if c.kind == "line" and c.fresh]
         if not fresh:
             return
+        query = _reply_tokens_query(session.get_bind().dialect.name)
+        since = now - timedelta(seconds=REPLY_TOKEN_SECONDS)
         tokens = {
             (t.channel_id, t.channel_user_id): t
-            for t in session.scalars(
-                select(ReplyToken).where(
-                    ReplyToken.channel_user_id.in_({c.address for c in fresh}),
-                    ReplyToken.received_at > now - timedelta(seconds=REPLY_TOKEN_SECONDS),
-                )
-            )
+            for t in session.execute(query, {"users": [c.address for c in fresh], "since": since})
         }
         groups: dict[tuple[str, bytes], list[_Claimed]] = {}
         for item in fresh:
@@ -793,15 +790,12 @@ def _is_plain(item: _Claimed) -> bool:
 
 def _mark_sending(session: Session, claimed: list[_Claimed], lease_until: datetime) -> None:
     """Mark claimed messages ``sending`` under a lease; count the attempt of queued ones."""
+    dialect = session.get_bind().dialect.name
     for queued in (True, False):
         ids = [item.id for item in claimed if item.queued is queued]
-        if not ids:
-            continue
-        values: dict[str, Any] = {"status": "sending", "lease_until": lease_until}
-        if queued:
-            values["attempts"] = Message.attempts + 1
-        for chunk in chunks(ids):
-            session.execute(update(Message).where(Message.id.in_(chunk)).values(values))
+        if ids:
+            query = _mark_sending_query(dialect, queued)
+            session.execute(query, {"ids": ids, "lease": lease_until})
     _bulk_update(
         session,
         [
@@ -810,6 +804,17 @@ def _mark_sending(session: Session, claimed: list[_Claimed], lease_until: dateti
             if item.retry_key != item.original_key
         ],
     )
+
+
+@functools.cache
+def _mark_sending_query(dialect: str, queued: bool) -> Update:
+    values: dict[str, Any] = {
+        "status": "sending",
+        "lease_until": bindparam("lease", type_=UTCDateTime()),
+    }
+    if queued:
+        values["attempts"] = _MESSAGES.c.attempts + 1
+    return update(_MESSAGES).where(one_of(_MESSAGES.c.id, "ids", dialect=dialect)).values(values)
 
 
 def _due(
@@ -839,6 +844,14 @@ def _due_query(dialect: str, *, plain: bool, expired: bool) -> Select[Any]:
     if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return query
+
+
+@functools.cache
+def _reply_tokens_query(dialect: str) -> Select[str, str, str]:
+    return select(ReplyToken.channel_id, ReplyToken.channel_user_id, ReplyToken.token).where(
+        one_of(ReplyToken.channel_user_id, "users", dialect=dialect),
+        ReplyToken.received_at > bindparam("since", type_=UTCDateTime()),
+    )
 
 
 def _rest_of_groups(session: Session, rows: list[Row[Any]], now: datetime) -> list[Row[Any]]:
