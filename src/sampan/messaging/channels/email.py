@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import smtplib
 import socket
 import ssl
@@ -171,10 +172,15 @@ class Adapter:
         self._config = config
         self._domain = config.from_address.rpartition("@")[2]
         self._helo_name = config.helo_name
-        self._tls_context = _tls_context(config)
         self._slots = threading.BoundedSemaphore(config.max_connections)
         self._idle: list[smtplib.SMTP] = []
         self._idle_lock = threading.Lock()
+
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        # Made on first use: loading the trusted certificates takes milliseconds, and a
+        # relay without TLS never needs them.
+        return _tls_context(self._config)
 
     def send(self, envelope: Envelope) -> Delivery:
         """Deliver ``envelope`` to its one recipient; raise TransientError or PermanentError."""
@@ -305,7 +311,7 @@ class Adapter:
                     config.port,
                     local_hostname=self._helo_name,
                     timeout=config.timeout_seconds,
-                    context=self._tls_context,
+                    context=self._tls,
                 )
             else:
                 conn = smtplib.SMTP(
@@ -321,7 +327,7 @@ class Adapter:
                         f"SMTP server {self._where} does not offer STARTTLS; "
                         "set security to 'ssl' or 'none' if that is intended"
                     )
-                conn.starttls(context=self._tls_context)
+                conn.starttls(context=self._tls)
                 conn.ehlo()
             if config.username is not None and config.password is not None:
                 self._login(conn, config.username, config.password.get_secret_value())
