@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -136,6 +137,13 @@ def test_a_retry_key_that_is_not_a_uuid_is_sent_as_the_same_derived_uuid_every_t
     assert len(server.accepted) == 1
 
 
+def test_a_uuid_retry_key_in_capitals_goes_out_in_lowercase_as_the_same_key() -> None:
+    key = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+    assert line.line_retry_key(key) == key.lower()
+    assert line.line_retry_key(key.lower()) == key.lower()
+    assert line.line_retry_key("{" + key + "}") == key.lower()
+
+
 def test_several_recipients_go_out_as_one_multicast(
     server: LineApiServer, adapter: line.Adapter
 ) -> None:
@@ -243,6 +251,39 @@ def test_5xx_is_transient(server: LineApiServer, adapter: line.Adapter, status: 
     assert caught.value.status == status
     assert caught.value.retry_after is None
     assert server.accepted == []
+
+
+def test_a_server_that_never_answers_times_out_as_a_transient_error() -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued by the kernel and never answered
+    port = silent.getsockname()[1]
+    channel = line.Adapter(
+        line.Config(
+            channel_access_token="token",
+            channel_secret=SECRET,
+            api_base=f"http://127.0.0.1:{port}",
+            timeout_seconds=0.3,
+        )
+    )
+    outcome: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            channel.send(envelope("U1111"))
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join(timeout=30)
+    channel.close()
+    silent.close()
+
+    assert not sender.is_alive(), "the send did not time out"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], TransientError)
+    assert "cannot reach LINE" in outcome[0].message
 
 
 def test_a_wrong_access_token_is_permanent_and_says_so(server: LineApiServer) -> None:

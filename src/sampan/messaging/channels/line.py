@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -50,6 +51,8 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Derives a UUID retry key from a non-UUID one, so the same key always maps to the same UUID.
 _RETRY_KEY_NAMESPACE = uuid.UUID("5b0f7d0e-3c57-4c52-9a4f-4e7a2d5b7a10")
 _INBOUND_KINDS = frozenset({"follow", "unfollow", "message", "postback"})
+# A retry key already written as LINE wants it (most are: the outbox makes UUIDs).
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 T = TypeVar("T")
 
@@ -222,6 +225,8 @@ class _AlreadyAccepted(Exception):
 
 def line_retry_key(retry_key: str) -> str:
     """Return ``retry_key`` as the UUID LINE requires, deriving one if it is not a UUID."""
+    if _CANONICAL_UUID.fullmatch(retry_key):
+        return retry_key
     try:
         return str(uuid.UUID(retry_key))
     except ValueError:
