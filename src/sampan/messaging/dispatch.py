@@ -139,7 +139,9 @@ def _mark_sent(dialect: str) -> Update:
 
     return (
         update(_MESSAGES)
-        .where(_MESSAGES.c.id == field(0))
+        # The id list lets PostgreSQL find the rows by key; joining on the unpacked rows
+        # alone, it scans the whole outbox.
+        .where(one_of(_MESSAGES.c.id, "ids", dialect=dialect), _MESSAGES.c.id == field(0))
         .values(
             status="sent",
             sent_at=bindparam("now", type_=UTCDateTime()),
@@ -586,7 +588,8 @@ class Dispatcher:
                 changes.append({"id": item.id, **values})
         if sent_rows:
             dialect = session.get_bind().dialect.name
-            session.execute(_mark_sent(dialect), {"rows": sent_rows, "now": now})
+            ids = [row[0] for row in sent_rows]
+            session.execute(_mark_sent(dialect), {"rows": sent_rows, "ids": ids, "now": now})
         _bulk_update(session, changes)
         track(
             session,
