@@ -137,11 +137,15 @@ def _mark_sent(dialect: str) -> Update:
     def field(index: int) -> ColumnElement[Any]:
         return value.op("->>")(index)
 
+    where = [_MESSAGES.c.id == field(0)]
+    if dialect == "postgresql":
+        # The id list lets PostgreSQL find the rows by key; joining on the unpacked rows
+        # alone, it scans the whole outbox. SQLite already looks each row up by key, and
+        # with the list would unpack the rows again for every id.
+        where.append(one_of(_MESSAGES.c.id, "ids", dialect=dialect))
     return (
         update(_MESSAGES)
-        # The id list lets PostgreSQL find the rows by key; joining on the unpacked rows
-        # alone, it scans the whole outbox.
-        .where(one_of(_MESSAGES.c.id, "ids", dialect=dialect), _MESSAGES.c.id == field(0))
+        .where(*where)
         .values(
             status="sent",
             sent_at=bindparam("now", type_=UTCDateTime()),
