@@ -190,7 +190,7 @@ class Settings(BaseSettings):
     message_retry_base_seconds: float = Field(default=30.0, gt=0)
     message_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
     message_send_threads: int = Field(default=8, ge=1, le=256)
-    message_batch_size: int = Field(default=200, ge=1, le=5_000)
+    message_batch_size: int = Field(default=500, ge=1, le=5_000)
     # A claimed message whose sender did not report back within this is in doubt.
     message_lease_seconds: float = Field(default=120.0, gt=0)
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)

@@ -124,3 +124,28 @@ def test_identical_line_messages_go_out_as_one_multicast_resent_whole(kit: Kit) 
         orjson.loads(multicasts[1].body)["to"]
     )
     assert len(kit.line.accepted) == 5
+
+
+def test_a_slow_rate_limited_line_channel_is_claimed_a_quarter_lease_at_a_time(kit: Kit) -> None:
+    people = [kit.profile_of(user) for user in kit.crowd(12, "slow")]
+    channel = next(
+        c for c in kit.api("GET", "/api/messaging/channels").json() if c["name"] == "line-oa"
+    )
+    body = {key: channel[key] for key in ("name", "kind", "config", "enabled")}
+    changed = kit.api("PUT", "/api/messaging/channels/line-oa", json=body | {"rate_per_second": 4})
+    assert changed.status_code == 200, changed.text
+    # Four sends a second over a quarter of a two-second lease: two messages per claim, so
+    # that two claims on the wire are sent well before their lease runs out.
+    kit.rules(lease_seconds=2.0)
+    for index, pid in enumerate(people):
+        kit.send(pid, channels=["line-oa"], key=f"slow:{index}")
+    dispatcher = kit.runtime.dispatcher()
+    try:
+        handled = dispatcher.drain(limit=1)
+    finally:
+        dispatcher.close()
+
+    assert handled == 2
+    assert len(kit.line.accepted) == 2
+    assert kit.dispatch() == 10
+    assert len(kit.line.accepted) == 12

@@ -227,12 +227,15 @@ class Dispatcher:
         rules: MessagingRules,
         catalog: consent.PurposeCatalog,
         threads: int = 8,
-        batch_size: int = 200,
+        batch_size: int = 500,
     ) -> None:
         self.db = db
         self.rules = rules
         self.catalog = catalog
         self.batch_size = batch_size
+        # What one claim of idempotent messages takes: the batch size, or less when a slow
+        # rate-limited channel could not send two batches within half a lease.
+        self._claim_size = batch_size
         self.threads = threads
         self._senders = _Senders(threads, self._send)
         self._live: dict[str, _Live] = {}
@@ -270,7 +273,7 @@ class Dispatcher:
                 self._record(session, finished)
                 claimed = self._claim(
                     session,
-                    idempotent=total < limit and wire.idempotent <= self.batch_size,
+                    idempotent=total < limit and wire.idempotent <= self._claim_size,
                     plain_slots=self.threads - wire.plain if total < limit else 0,
                 )
             on_wire = wire.idempotent
@@ -280,7 +283,7 @@ class Dispatcher:
             total += len(claimed)
             if not wire.groups:
                 return total
-            full = sum(1 for item in claimed if not _is_plain(item)) == self.batch_size
+            full = sum(1 for item in claimed if not _is_plain(item)) == self._claim_size
             if full and on_wire == 0 and total < limit:
                 # A full batch just left: claim the next one while it is on the wire.
                 finished = []
@@ -306,8 +309,9 @@ class Dispatcher:
         claimed: list[_Claimed] = []
         if idempotent and self._worth_a_look("idempotent"):
             # Two queries, since one with OR could not use the (status, due_at) index.
-            rows = _due(session, now, self.batch_size, plain=False, expired=True)
-            rows += _due(session, now, self.batch_size - len(rows), plain=False, expired=False)
+            size = self._claim_size
+            rows = _due(session, now, size, plain=False, expired=True)
+            rows += _due(session, now, size - len(rows), plain=False, expired=False)
             self._looked("idempotent", found=bool(rows))
             rows += _rest_of_groups(session, rows, now)
             claimed = self._admit(session, rows, now)
@@ -512,6 +516,15 @@ class Dispatcher:
                     continue
                 limit = _RateLimit(row.rate_per_second) if row.rate_per_second else None
                 self._live[channel_id] = _Live(row, adapter, limit)
+        rates = [
+            live.limit.rate
+            for live in self._live.values()
+            if live.limit is not None and live.row.kind in _SAFE_KINDS
+        ]
+        quarter_lease = self.rules.lease_seconds / 4
+        self._claim_size = min(
+            [self.batch_size, *(max(1, int(rate * quarter_lease)) for rate in rates)]
+        )
 
     def _send(self, group: list[_Claimed]) -> _Outcome:
         """Send one envelope; return what came of it."""
