@@ -327,10 +327,9 @@ def _decide_each(
     """Decide for each person from their profiles, blocks, suppressions and records."""
     if not profile_ids:
         return {}
+    # find_people flushed the session, so the Core queries below see this transaction's
+    # changes; Core, not the ORM, since this runs for every batch the dispatcher sends.
     people = profiles.find_people(session, profile_ids=profile_ids, with_locale=False)
-    # Core, not the ORM, since this runs for every batch the dispatcher sends; flushed
-    # first, as the ORM would, so that changes made in this transaction count.
-    session.flush()
     connection = session.connection()
     every_id = sorted({pid for person in people.values() for pid in person.profile_ids})
     queries = _contact_queries(session.get_bind().dialect.name)

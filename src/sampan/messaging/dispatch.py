@@ -564,8 +564,6 @@ class Dispatcher:
         changes: list[dict[str, Any]] = []
         for outcome in outcomes:
             for item in outcome.claimed:
-                values: dict[str, Any] = {"lease_until": None}
-                error = outcome.error
                 if outcome.delivery is not None:
                     delivery = outcome.delivery
                     units = delivery.units if len(outcome.claimed) == 1 else 1
@@ -573,6 +571,8 @@ class Dispatcher:
                     reason = ALREADY_SENT if delivery.duplicate else None
                     sent_rows.append([item.id, delivery.provider_message_id, units, reason])
                     continue
+                values: dict[str, Any] = {"lease_until": None}
+                error = outcome.error
                 if isinstance(error, TransientError) and _in_doubt(item, error):
                     values.update(
                         status="failed",
